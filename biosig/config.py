@@ -1,0 +1,265 @@
+"""Typed experiment configuration, loaded from YAML and validated.
+
+Every knob of the offline pipeline is named once here. The same objects drive
+the live pipeline later, so preprocessing and features mean the same thing
+offline and online. Load a file with :func:`load_config`; a bad key or value
+raises :class:`~biosig.errors.ConfigError` whose message names the file, the
+key path (``preprocess.filter.method``) and the allowed values.
+"""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from biosig.datasets.synthetic import SyntheticConfig
+from biosig.errors import ConfigError
+from biosig.features.eeg import DEFAULT_ASYMMETRY_PAIRS, DEFAULT_BANDS
+
+Target = Literal["valence", "arousal", "dominance"]
+Task = Literal["binary", "five_class"]
+Protocol = Literal["subject_dependent_kfold", "loso"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Strict):
+    """Where sessions come from.
+
+    ``kind: synthetic`` builds the embedded cohort. With ``via_files: true``
+    each session is first written as EDF (EEG) + CSV (ECG, EDA, trials) under
+    ``files_dir`` (default: ``<report dir>/data``) and read back, so the main job
+    exercises the file path of the pipeline.
+    """
+
+    kind: Literal["synthetic"] = "synthetic"
+    synthetic: SyntheticConfig = SyntheticConfig()
+    via_files: bool = True
+    files_dir: Path | None = None
+
+
+class FilterConfig(_Strict):
+    """Notch and band-pass filters (MNE).
+
+    ``causal: true`` makes every filter causal (FIR minimum phase or forward
+    IIR), as the live pipeline must be; the default is MNE's zero-phase
+    filtering for offline analysis.
+    """
+
+    line_freq: float | None = Field(50.0, gt=0, description="Notch frequency in Hz (harmonics below h_freq too); null disables.")
+    l_freq: float | None = Field(1.0, gt=0, description="High-pass edge in Hz; null disables.")
+    h_freq: float | None = Field(45.0, gt=0, description="Low-pass edge in Hz; null disables.")
+    method: Literal["fir", "iir"] = "fir"
+    iir_order: int = Field(4, ge=1, le=10, description="Butterworth order when method is iir.")
+    causal: bool = False
+
+    @model_validator(mode="after")
+    def _edges_ordered(self) -> "FilterConfig":
+        if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
+            raise ValueError(f"l_freq ({self.l_freq} Hz) must be below h_freq ({self.h_freq} Hz)")
+        return self
+
+
+class BadChannelConfig(_Strict):
+    """Flat/noisy channel detection and spherical-spline interpolation."""
+
+    enabled: bool = True
+    flat_threshold: float = Field(1e-7, gt=0, description="A channel whose robust amplitude is below this (V) is flat.")
+    noisy_z: float = Field(5.0, gt=0, description="Robust z-score of channel amplitude above which a channel is noisy.")
+    interpolate: bool = True
+    max_fraction: float = Field(0.25, gt=0, le=1, description="More bad channels than this fraction is an error.")
+
+
+class IcaConfig(_Strict):
+    """Optional ICA blink removal using frontal channels as EOG proxies."""
+
+    enabled: bool = False
+    n_components: int | float | None = Field(None, description="Passed to mne.preprocessing.ICA; default: rank.")
+    eog_proxies: tuple[str, ...] = ("AF3", "AF4")
+    threshold: float = Field(3.0, gt=0, description="z-score threshold of mne's find_bads_eog.")
+    method: Literal["fastica", "infomax"] = "fastica"
+    seed: int = 0
+
+
+class BaselineConfig(_Strict):
+    """Baseline normalisation from each trial's pre-trial baseline (DREAMER style).
+
+    * ``feature_subtract``: features of the baseline windows are averaged and
+      subtracted from the trial's features (log-domain features: DE, FAA; and
+      the peripheral features), as TorchEEG's BaselineRemoval on DE.
+    * ``zscore``: each channel of the trial's EEG is z-scored with the mean and
+      standard deviation of the baseline (HiSTN uses the middle 10 s:
+      ``start: 25.5, stop: 35.5``).
+    * ``none``: no normalisation.
+
+    ``start``/``stop`` select a segment of the baseline in seconds from its
+    onset (default: the whole baseline).
+    """
+
+    mode: Literal["none", "zscore", "feature_subtract"] = "feature_subtract"
+    start: float = Field(0.0, ge=0)
+    stop: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _segment_ordered(self) -> "BaselineConfig":
+        if self.stop is not None and self.stop <= self.start:
+            raise ValueError(f"stop ({self.stop} s) must be after start ({self.start} s)")
+        return self
+
+
+class PreprocessConfig(_Strict):
+    """EEG preprocessing, applied in this order: filters, bad channels,
+    re-reference, resample, ICA; baseline normalisation happens per trial."""
+
+    channels: tuple[str, ...] | None = Field(
+        None, description="EEG channels to keep, in this order; a session lacking one is an error. Default: all EEG channels."
+    )
+    filter: FilterConfig = FilterConfig()
+    bad_channels: BadChannelConfig = BadChannelConfig()
+    reference: Literal["average"] | tuple[str, ...] | None = "average"
+    resample_sfreq: float | None = Field(None, gt=0, description="Target EEG rate in Hz; null keeps the original.")
+    ica: IcaConfig = IcaConfig()
+    baseline: BaselineConfig = BaselineConfig()
+
+
+class WindowConfig(_Strict):
+    """Sliding windows over each trial's stimulus (seconds), shared by all modalities."""
+
+    length: float = Field(4.0, gt=0)
+    hop: float = Field(2.0, gt=0)
+
+
+class FeatureConfig(_Strict):
+    """Per-window features. Bands are ``name: [fmin, fmax]`` in Hz."""
+
+    bands: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_BANDS))
+    asymmetry_band: str = "alpha"
+    asymmetry_pairs: tuple[tuple[str, str], ...] = DEFAULT_ASYMMETRY_PAIRS
+    peripheral: bool = True
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_valid(cls, bands: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        if not bands:
+            raise ValueError("at least one band is needed")
+        for name, (lo, hi) in bands.items():
+            if not 0 <= lo < hi:
+                raise ValueError(f"band {name!r} must satisfy 0 <= fmin < fmax, got [{lo}, {hi}]")
+        return bands
+
+    @model_validator(mode="after")
+    def _asymmetry_band_known(self) -> "FeatureConfig":
+        if self.asymmetry_band not in self.bands:
+            raise ValueError(
+                f"asymmetry_band {self.asymmetry_band!r} is not one of the bands {sorted(self.bands)}"
+            )
+        return self
+
+
+class EvaluationConfig(_Strict):
+    """Baseline classifier (standardised logistic regression) and protocols.
+
+    ``binary`` labels are ``rating > threshold``; ``five_class`` uses the
+    ratings 1..5 as classes. ``subject_dependent_kfold`` splits each subject's
+    trials into ``n_folds`` folds (whole trials held out); ``loso`` is
+    leave-one-subject-out.
+    """
+
+    targets: tuple[Target, ...] = ("valence", "arousal")
+    tasks: tuple[Task, ...] = ("binary", "five_class")
+    protocols: tuple[Protocol, ...] = ("subject_dependent_kfold", "loso")
+    n_folds: int = Field(5, ge=2)
+    threshold: float = 3.0
+    C: float = Field(0.1, gt=0, description="Inverse L2 regularisation strength of the logistic regression.")
+    seed: int = 0
+
+
+class ReportConfig(_Strict):
+    """Where the report folder goes."""
+
+    out_dir: Path = Path("reports/demo")
+
+
+class RunConfig(_Strict):
+    """A whole offline run: source -> preprocess -> features -> evaluation -> report."""
+
+    name: str = "demo"
+    source: SourceConfig = SourceConfig()
+    preprocess: PreprocessConfig = PreprocessConfig()
+    windows: WindowConfig = WindowConfig()
+    features: FeatureConfig = FeatureConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    report: ReportConfig = ReportConfig()
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a YAML run configuration.
+
+    Relative paths inside the file stay relative to the working directory.
+    Raises :class:`ConfigError` naming the file and every offending key.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys, not {type(data).__name__}")
+    return config_from_dict(data, origin=str(path))
+
+
+def config_from_dict(data: dict[str, Any], origin: str = "config") -> RunConfig:
+    """Validate a plain mapping as a :class:`RunConfig` (see :func:`load_config`)."""
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe_error(err) for err in exc.errors()]
+        raise ConfigError(f"{origin}: invalid configuration\n  " + "\n  ".join(lines)) from None
+
+
+def _describe_error(err: dict[str, Any]) -> str:
+    loc = tuple(str(p) for p in err["loc"])
+    key = ".".join(loc) or "<root>"
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return f"{key}: unknown key; allowed keys here are {allowed}"
+    msg = err["msg"]
+    if err["type"] == "missing":
+        return f"{key}: required key is missing"
+    return f"{key}: {msg} (got {err.get('input')!r})"
+
+
+def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
+    """Field names of the model found at ``parent`` within :class:`RunConfig`."""
+    model: Any = RunConfig
+    for part in parent:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        model = _model_of(fields[part].annotation)
+    fields = getattr(model, "model_fields", None)
+    return sorted(fields) if fields else []
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None

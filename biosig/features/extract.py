@@ -1,0 +1,135 @@
+"""Assemble per-window features of all modalities into one labelled xarray Dataset.
+
+Dimensions: ``window`` (one row per window), ``channel``, ``band``, ``pair``
+(asymmetry pairs). Variables and units:
+
+* ``band_power`` (window, channel, band): absolute band power, V² (or
+  baseline-z² when the EEG was z-scored against its baseline);
+* ``de`` (window, channel, band): differential entropy, nats;
+* ``faa`` (window, pair): ``ln P_right - ln P_left`` in the asymmetry band;
+* ``hr_bpm``, ``hrv_meannn_ms``, ``hrv_sdnn_ms``, ``hrv_rmssd_ms`` (window):
+  from the first ECG lead;
+* ``eda_tonic_us``, ``scr_count``, ``scr_amplitude_us`` (window): from EDA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+from biosig.config import FeatureConfig
+from biosig.features.eeg import band_power, differential_entropy, frontal_asymmetry
+from biosig.features.peripheral import ecg_window_features, eda_window_features
+
+#: Feature variables that are log-domain or level-like, so that subtracting
+#: the baseline gives a change relative to rest (band_power is left absolute).
+BASELINE_SUBTRACTED: tuple[str, ...] = (
+    "de",
+    "faa",
+    "hr_bpm",
+    "hrv_meannn_ms",
+    "hrv_sdnn_ms",
+    "hrv_rmssd_ms",
+    "eda_tonic_us",
+    "scr_count",
+    "scr_amplitude_us",
+)
+
+_UNITS = {
+    "de": "nat",
+    "faa": "ln ratio (right/left)",
+    "hr_bpm": "bpm",
+    "hrv_meannn_ms": "ms",
+    "hrv_sdnn_ms": "ms",
+    "hrv_rmssd_ms": "ms",
+    "eda_tonic_us": "µS",
+    "scr_count": "count per window",
+    "scr_amplitude_us": "µS",
+}
+
+
+def eeg_features(data: np.ndarray, sfreq: float, ch_names: Sequence[str], cfg: FeatureConfig, power_units: str = "V²") -> xr.Dataset:
+    """Band power, DE and frontal asymmetry of EEG windows.
+
+    Parameters
+    ----------
+    data
+        ``(n_windows, n_channels, n_times)`` in volts (or z units).
+    sfreq
+        Sampling rate in Hz.
+    ch_names
+        Channel names, length ``n_channels``.
+    """
+    bands = dict(cfg.bands)
+    power = band_power(data, sfreq, bands)
+    band_names = list(bands)
+    faa = frontal_asymmetry(power, list(ch_names), band_names.index(cfg.asymmetry_band), cfg.asymmetry_pairs)
+    return xr.Dataset(
+        {
+            "band_power": (("window", "channel", "band"), power, {"units": power_units}),
+            "de": (("window", "channel", "band"), differential_entropy(power), {"units": _UNITS["de"]}),
+            "faa": (("window", "pair"), faa, {"units": _UNITS["faa"], "band": cfg.asymmetry_band}),
+        },
+        coords={
+            "channel": list(ch_names),
+            "band": band_names,
+            "band_fmin": ("band", [bands[b][0] for b in band_names], {"units": "Hz"}),
+            "band_fmax": ("band", [bands[b][1] for b in band_names], {"units": "Hz"}),
+            "pair": [f"{r}-{l}" for r, l in cfg.asymmetry_pairs],
+        },
+    )
+
+
+def peripheral_features(
+    ecg: np.ndarray | None, ecg_sfreq: float | None, eda: np.ndarray | None, eda_sfreq: float | None
+) -> xr.Dataset:
+    """ECG and EDA window features; ``ecg``/``eda`` are ``(n_windows, n_times)`` in V / S, or None."""
+    variables: dict[str, tuple] = {}
+    if ecg is not None:
+        for name, values in ecg_window_features(ecg, float(ecg_sfreq)).items():
+            variables[name] = ("window", values, {"units": _UNITS[name]})
+    if eda is not None:
+        for name, values in eda_window_features(eda, float(eda_sfreq)).items():
+            variables[name] = ("window", values, {"units": _UNITS[name]})
+    return xr.Dataset(variables)
+
+
+def subtract_baseline(stimulus: xr.Dataset, baseline: xr.Dataset) -> xr.Dataset:
+    """Subtract each trial's mean baseline features from its stimulus windows.
+
+    Both datasets carry a ``trial`` coordinate along ``window``. Only the
+    variables in :data:`BASELINE_SUBTRACTED` change; NaN windows of the
+    baseline are ignored in its mean.
+    """
+    means = baseline.groupby("trial").mean("window", skipna=True)
+    out = stimulus.copy()
+    for name in BASELINE_SUBTRACTED:
+        if name in out:
+            ref = means[name].sel(trial=stimulus["trial"])
+            out[name] = (stimulus[name] - ref.drop_vars("trial")).assign_attrs(
+                stimulus[name].attrs, baseline="subtracted"
+            )
+    return out
+
+
+def feature_matrix(features: xr.Dataset, variables: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Flatten the chosen variables to ``(n_windows, n_features)`` with readable column names.
+
+    Default variables: ``de``, ``faa`` and every peripheral variable present.
+    """
+    if variables is None:
+        variables = [v for v in ("de", "faa", *BASELINE_SUBTRACTED[2:]) if v in features]
+    blocks, names = [], []
+    for var in variables:
+        arr = features[var]
+        other = [d for d in arr.dims if d != "window"]
+        stacked = arr.stack(feature=other) if other else arr.expand_dims(feature=[var], axis=-1)
+        blocks.append(np.asarray(stacked.transpose("window", "feature").values, dtype=np.float64))
+        if other:
+            names += [f"{var}[" + ",".join(str(v) for v in idx) + "]" if isinstance(idx, tuple) else f"{var}[{idx}]"
+                      for idx in stacked["feature"].values]
+        else:
+            names.append(var)
+    return np.concatenate(blocks, axis=1), names

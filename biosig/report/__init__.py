@@ -1,0 +1,1 @@
+"""Report folder: metrics, markdown, figures."""

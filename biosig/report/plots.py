@@ -1,0 +1,107 @@
+"""PNG figures of the report: scalp contrasts, confusion matrices, per-subject scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import mne  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+
+def contrast_t_values(features: xr.Dataset, target: str, threshold: float, variable: str = "de") -> xr.DataArray:
+    """Paired t-value across subjects of ``variable`` in high (rating > threshold) minus low windows.
+
+    Per subject the mean over high windows minus the mean over low windows is
+    taken (subjects lacking either class are left out); the t-value is the
+    mean of these differences over their standard error. Shape ``(channel, band)``.
+    """
+    diffs = []
+    for _subject, sub in features.groupby("subject"):
+        high = sub[target] > threshold
+        if bool(high.all()) or not bool(high.any()):
+            continue
+        diffs.append(sub[variable].where(high).mean("window") - sub[variable].where(~high).mean("window"))
+    stacked = xr.concat(diffs, dim="subject")
+    n = stacked.sizes["subject"]
+    sem = stacked.std("subject", ddof=1) / np.sqrt(n)
+    return (stacked.mean("subject") / sem).assign_attrs(n_subjects=n)
+
+
+def plot_contrast_topomaps(
+    features: xr.Dataset, info: mne.Info, targets: list[str], threshold: float, path: Path
+) -> Path:
+    """One row of scalp maps per target, one column per band, of :func:`contrast_t_values` of DE."""
+    bands = list(features["band"].values)
+    fig, axes = plt.subplots(len(targets), len(bands), figsize=(2.3 * len(bands), 2.5 * len(targets)), squeeze=False)
+    pick_info = mne.pick_info(info, mne.pick_channels(info.ch_names, list(features["channel"].values), ordered=True))
+    for row, target in enumerate(targets):
+        tvals = contrast_t_values(features, target, threshold)
+        lim = float(np.nanmax(np.abs(tvals.values))) or 1.0
+        for col, band in enumerate(bands):
+            ax = axes[row, col]
+            im, _ = mne.viz.plot_topomap(
+                tvals.sel(band=band).values, pick_info, axes=ax, show=False, cmap="RdBu_r", vlim=(-lim, lim),
+                contours=0,
+            )
+            ax.set_title(f"{target}: {band}", fontsize=9)
+        fig.colorbar(im, ax=axes[row, :].tolist(), shrink=0.8, label=f"t (high − low, n={tvals.attrs['n_subjects']})")
+    fig.suptitle("Differential entropy contrast, high vs low rating (t across subjects)")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_confusion_matrices(metrics: dict, protocol: str, path: Path) -> Path:
+    """Row-normalised pooled confusion matrices, one panel per target and task."""
+    panels = [(t, k) for t in metrics for k in metrics[t] if protocol in metrics[t][k]]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.3), squeeze=False)
+    for ax, (target, task) in zip(axes[0], panels):
+        cm = metrics[target][task][protocol]["confusion_matrix"]
+        mat = np.asarray(cm["matrix"], dtype=float)
+        norm = mat / np.maximum(mat.sum(axis=1, keepdims=True), 1)
+        ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
+        ticks = range(len(cm["labels"]))
+        names = ["low", "high"] if task == "binary" else [str(v) for v in cm["labels"]]
+        ax.set_xticks(ticks, names)
+        ax.set_yticks(ticks, names)
+        for i in ticks:
+            for j in ticks:
+                ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if norm[i, j] > 0.5 else "black")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{target} {task}", fontsize=9)
+    fig.suptitle(f"Confusion matrices ({protocol}, rows normalised)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_per_subject(metrics: dict, task: str, path: Path) -> Path:
+    """Weighted F1 per subject for each target and protocol, with the chance level as a line."""
+    targets = [t for t in metrics if task in metrics[t]]
+    fig, axes = plt.subplots(1, len(targets), figsize=(5.5 * len(targets), 3.2), squeeze=False)
+    for ax, target in zip(axes[0], targets):
+        protocols = list(metrics[target][task])
+        subjects = sorted(metrics[target][task][protocols[0]]["per_subject"])
+        width = 0.8 / len(protocols)
+        x = np.arange(len(subjects))
+        for k, protocol in enumerate(protocols):
+            scores = metrics[target][task][protocol]
+            ax.bar(x + k * width, [scores["per_subject"][s] for s in subjects], width, label=protocol)
+            ax.axhline(scores["chance_f1_weighted"], color=f"C{k}", ls="--", lw=1)
+        ax.set_xticks(x + width * (len(protocols) - 1) / 2, subjects, rotation=45, fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("weighted F1")
+        ax.set_title(f"{target} ({task}); dashed: chance")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,143 @@
+"""The multimodal session: one subject's EEG, ECG and EDA with trials and ratings.
+
+Signals stay MNE objects (one :class:`mne.io.Raw` per modality, each at its own
+sampling rate); this module only adds the small typed container that ties them
+to the trial table. Conventions, fixed for the whole package:
+
+* Every modality's first sample is at ``t = 0`` s of the session clock, so a
+  time in seconds means the same instant in the EEG, ECG and EDA.
+* Units are MNE's SI units: EEG and ECG in volts, EDA (MNE channel type
+  ``gsr``) in siemens. Feature code converts to the field's display units
+  (µV, bpm, µS) and says so.
+* ``trials`` is a :class:`pandas.DataFrame`, one row per trial, with the
+  columns in :data:`TRIAL_COLUMNS`: onsets and durations in seconds of the
+  pre-trial baseline and of the stimulus, and the self-reported ratings
+  (valence, arousal, dominance; 1-5 for DREAMER-like data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import mne
+import numpy as np
+import pandas as pd
+
+from biosig.errors import DataError
+
+#: Columns every trial table has, in this order.
+TRIAL_COLUMNS: tuple[str, ...] = (
+    "trial",
+    "baseline_onset",
+    "baseline_duration",
+    "stimulus_onset",
+    "stimulus_duration",
+    "valence",
+    "arousal",
+    "dominance",
+)
+
+#: Rating targets a trial table carries.
+TARGETS: tuple[str, ...] = ("valence", "arousal", "dominance")
+
+
+@dataclass
+class Session:
+    """One subject's synchronised multimodal recording.
+
+    Parameters
+    ----------
+    subject
+        Subject identifier, e.g. ``"S01"``.
+    eeg
+        EEG recording, channels of type ``eeg`` in volts, montage set.
+    trials
+        Trial table with the columns :data:`TRIAL_COLUMNS` (seconds, ratings).
+    ecg
+        Optional ECG recording (channel type ``ecg``, volts).
+    eda
+        Optional EDA recording (channel type ``gsr``, siemens).
+    info
+        Provenance and processing notes (source, seed, flagged problems...).
+    """
+
+    subject: str
+    eeg: mne.io.BaseRaw
+    trials: pd.DataFrame
+    ecg: mne.io.BaseRaw | None = None
+    eda: mne.io.BaseRaw | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.trials = validate_trials(self.trials, self.subject)
+        for name, raw in self.modalities().items():
+            duration = raw.n_times / raw.info["sfreq"]
+            end = (self.trials["stimulus_onset"] + self.trials["stimulus_duration"]).max()
+            if end > duration + 1e-6:
+                bad = self.trials.loc[
+                    self.trials["stimulus_onset"] + self.trials["stimulus_duration"] > duration + 1e-6,
+                    "trial",
+                ].tolist()
+                raise DataError(
+                    f"subject {self.subject}: the {name} recording lasts {duration:.2f} s but "
+                    f"trials {bad} end after it (last trial ends at {end:.2f} s); "
+                    "the recording is too short for its trial table"
+                )
+
+    def modalities(self) -> dict[str, mne.io.BaseRaw]:
+        """The recordings present, keyed ``"eeg"``, ``"ecg"``, ``"eda"``."""
+        out: dict[str, mne.io.BaseRaw] = {"eeg": self.eeg}
+        if self.ecg is not None:
+            out["ecg"] = self.ecg
+        if self.eda is not None:
+            out["eda"] = self.eda
+        return out
+
+    @property
+    def n_trials(self) -> int:
+        """Number of trials in the trial table."""
+        return len(self.trials)
+
+
+def validate_trials(trials: pd.DataFrame, subject: str) -> pd.DataFrame:
+    """Check a trial table and return a clean copy with numeric columns.
+
+    Raises :class:`~biosig.errors.DataError` naming the subject and the
+    missing column, the non-numeric or NaN field, or the overlapping trial.
+    """
+    missing = [c for c in TRIAL_COLUMNS if c not in trials.columns]
+    if missing:
+        raise DataError(f"subject {subject}: trial table lacks columns {missing}")
+    out = trials.loc[:, list(TRIAL_COLUMNS)].reset_index(drop=True).copy()
+    for col in TRIAL_COLUMNS:
+        values = pd.to_numeric(out[col], errors="coerce")
+        bad_rows = out.loc[values.isna(), "trial"].tolist()
+        if bad_rows:
+            raise DataError(
+                f"subject {subject}: trial table column {col!r} is missing or not numeric "
+                f"for trials {bad_rows}"
+            )
+        out[col] = values
+    out["trial"] = out["trial"].astype(int)
+    if out["trial"].duplicated().any():
+        raise DataError(f"subject {subject}: duplicate trial numbers {out['trial'][out['trial'].duplicated()].tolist()}")
+    for col in ("baseline_duration", "stimulus_duration"):
+        if (out[col] <= 0).any():
+            raise DataError(
+                f"subject {subject}: {col} must be positive; trials "
+                f"{out.loc[out[col] <= 0, 'trial'].tolist()}"
+            )
+    if (out[["baseline_onset", "stimulus_onset"]] < 0).to_numpy().any():
+        raise DataError(f"subject {subject}: trial onsets must be >= 0 s")
+    return out
+
+
+def trial_annotations(trials: pd.DataFrame) -> mne.Annotations:
+    """MNE annotations ``baseline/T01`` and ``stimulus/T01`` for each trial."""
+    onsets, durations, descriptions = [], [], []
+    for row in trials.itertuples(index=False):
+        onsets += [row.baseline_onset, row.stimulus_onset]
+        durations += [row.baseline_duration, row.stimulus_duration]
+        descriptions += [f"baseline/T{row.trial:02d}", f"stimulus/T{row.trial:02d}"]
+    return mne.Annotations(np.asarray(onsets), np.asarray(durations), descriptions)

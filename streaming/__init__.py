@@ -1,0 +1,1 @@
+"""Live LSL side of biosig-affect (inlets, online pipeline, outlets, replay, live view)."""

@@ -1,0 +1,34 @@
+"""Small recordings built in the tests, independent of the synthetic cohort generator."""
+
+from __future__ import annotations
+
+import mne
+import numpy as np
+
+from biosig.montage import standard_montage
+
+EMOTIV = ("AF3", "F7", "F3", "FC5", "T7", "P7", "O1", "O2", "P8", "T8", "FC6", "F4", "F8", "AF4")
+
+
+def pink_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """1/f noise along the last axis, unit standard deviation."""
+    n = shape[-1]
+    spec = np.fft.rfft(rng.standard_normal(shape), axis=-1)
+    f = np.fft.rfftfreq(n)
+    f[0] = f[1]
+    x = np.fft.irfft(spec / np.sqrt(f), n=n, axis=-1)
+    return x / x.std(axis=-1, keepdims=True)
+
+
+def emotiv_raw(seconds: float = 60.0, sfreq: float = 128.0, seed: int = 0, amplitude: float = 10e-6) -> mne.io.RawArray:
+    """14-channel Emotiv-layout EEG: spatially mixed pink noise plus a 10 Hz rhythm, volts, montage set."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sfreq)
+    sources = pink_noise(rng, (6, n))
+    mixing = rng.normal(size=(len(EMOTIV), 6))
+    t = np.arange(n) / sfreq
+    data = mixing @ sources / 3 + 0.5 * np.sin(2 * np.pi * 10 * t + rng.uniform(0, 6, (len(EMOTIV), 1)))
+    info = mne.create_info(list(EMOTIV), sfreq, "eeg")
+    raw = mne.io.RawArray(data * amplitude, info, verbose="error")
+    raw.set_montage(standard_montage(), verbose="error")
+    return raw
