@@ -1,0 +1,53 @@
+import mne
+import numpy as np
+import pandas as pd
+import pytest
+
+from biosig.errors import DataError
+from biosig.session import Session, trial_annotations
+from tests.helpers import emotiv_raw
+
+
+def _trials(**overrides):
+    row = dict(trial=1, baseline_onset=0.0, baseline_duration=10.0, stimulus_onset=10.0,
+               stimulus_duration=20.0, valence=4, arousal=2, dominance=3)
+    row.update(overrides)
+    return pd.DataFrame([row])
+
+
+def test_valid_session_and_annotations():
+    s = Session("S01", emotiv_raw(seconds=31.0), _trials())
+    assert s.n_trials == 1 and list(s.modalities()) == ["eeg"]
+    ann = trial_annotations(s.trials)
+    assert list(ann.description) == ["baseline/T01", "stimulus/T01"]
+    np.testing.assert_allclose(ann.onset, [0.0, 10.0])
+
+
+def test_recording_shorter_than_trials_is_named():
+    with pytest.raises(DataError, match=r"subject S01: the eeg recording lasts 25.00 s but trials \[1\] end after it"):
+        Session("S01", emotiv_raw(seconds=25.0), _trials())
+    ecg = mne.io.RawArray(np.zeros((1, 256 * 20)), mne.create_info(["ECG1"], 256.0, "ecg"), verbose="error")
+    with pytest.raises(DataError, match="the ecg recording lasts 20.00 s"):
+        Session("S01", emotiv_raw(seconds=31.0), _trials(), ecg=ecg)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"valence": np.nan}, r"column 'valence' is missing or not numeric for trials \[1\]"),
+        ({"arousal": "high"}, r"column 'arousal' is missing or not numeric"),
+        ({"stimulus_duration": 0.0}, "stimulus_duration must be positive"),
+        ({"baseline_onset": -1.0}, "onsets must be >= 0"),
+    ],
+)
+def test_bad_trial_fields_are_named(overrides, message):
+    with pytest.raises(DataError, match=message):
+        Session("S07", emotiv_raw(seconds=31.0), _trials(**overrides))
+
+
+def test_missing_column_and_duplicate_trials():
+    with pytest.raises(DataError, match=r"lacks columns \['dominance'\]"):
+        Session("S01", emotiv_raw(seconds=31.0), _trials().drop(columns="dominance"))
+    two = pd.concat([_trials(), _trials()], ignore_index=True)
+    with pytest.raises(DataError, match=r"duplicate trial numbers \[1\]"):
+        Session("S01", emotiv_raw(seconds=31.0), two)
