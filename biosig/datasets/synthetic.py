@@ -11,8 +11,12 @@ Generative model
 *Ratings.* Each clip has a nominal (valence, arousal, dominance) on 1-5
 (:data:`DREAMER_CLIPS`). A subject's latent state for a trial is
 ``nominal + subject bias (sd 0.25) + trial noise (sd 0.55)``, clipped to
-[1, 5]; the self-report adds reporting noise (sd 0.3), is rounded and clipped
-to the integers 1..5. The physiology is driven by the *latent* state through
+[1, 5]; the self-report adds the subject's response style (a bias of sd
+``REPORT_BIAS_SD`` = 0.4 per scale, the same for all the subject's trials) and
+reporting noise (sd 0.3), and is rounded and clipped to the integers 1..5.
+Response style does not touch the physiology: within a subject it only moves
+the rating thresholds, across subjects it makes the same physiology carry
+different labels, one reason why subject-independent models score lower. The physiology is driven by the *latent* state through
 ``v = (latent valence - 3) / 2`` and ``a = (latent arousal - 3) / 2`` (both in
 [-1, 1]; one rating point is 0.5 unit), so ratings are learnable but noisy.
 Dominance drives nothing directly (it correlates with valence via the clips).
@@ -64,10 +68,12 @@ EEG effect gains for valence and arousal (log-normal, log-sd 0.45). With
 probability ``atypical_subject_probability`` a subject is atypical: one EEG
 effect (valence or arousal, equally likely) is flipped (x -0.6) or weak
 (x 0.15); ``info["atypical"]`` says which. Autonomic effects have their own
-gain (log-sd 0.6) and are never flipped.
+gain (log-sd 0.6); the EDA effects are never flipped, but with probability
+``HR_DECELERATOR_PROBABILITY`` = 0.3 a subject's heart decelerates with
+arousal (``sign`` = -1 below, an orienting-response style; ``info["effect_gains"]["hr_sign"]``).
 
 *ECG* (``ECG1``, ``ECG2``, volts). Heart rate ``base (60-80 bpm) +
-HR_BPM_PER_AROUSAL * gain * a`` (8 bpm per unit a, i.e. 4 bpm per rating
+sign * HR_BPM_PER_AROUSAL * gain * a`` (8 bpm per unit a, i.e. 4 bpm per rating
 point) plus a trial offset shared with the baseline (sd 1.5 bpm) and a
 stimulus-only offset unrelated to arousal (sd 4.5 bpm), reached with a 3 s lag;
 heart rate variability is a Gaussian process with LF (0.1 Hz) and respiratory
@@ -163,6 +169,8 @@ ALPHA_AROUSAL_LN = -0.3
 BETA_AROUSAL_LN = 0.15
 GAMMA_AROUSAL_LN = 0.18
 HR_BPM_PER_AROUSAL = 8.0
+REPORT_BIAS_SD = 0.4
+HR_DECELERATOR_PROBABILITY = 0.3
 HRV_LN_PER_AROUSAL = -0.3
 SCR_RATE_LN_PER_AROUSAL = 0.7
 SCL_FRACTION_PER_AROUSAL = 0.1
@@ -216,6 +224,7 @@ class _Subject:
     arousal_gain: float  # EEG arousal effect, sign included
     idiosyncratic: np.ndarray  # (2, 5, 14) own ln-power loadings of v and a per band and channel
     autonomic_gain: float  # heart rate, HRV and EDA arousal effects
+    hr_sign: float  # -1 for a subject whose heart decelerates with arousal (orienting response)
     atypical: str | None
     hr_bpm: float
     hrv_bpm: float
@@ -224,7 +233,8 @@ class _Subject:
     scl_us: float
     scr_rate_per_min: float
     scr_amp_us: float
-    rating_bias: np.ndarray  # (3,) valence, arousal, dominance
+    rating_bias: np.ndarray  # (3,) valence, arousal, dominance: felt differently
+    report_bias: np.ndarray  # (3,) response style: shifts the self-report only
 
 
 @dataclass(frozen=True)
@@ -329,6 +339,7 @@ def make_session(subject: int, config: SyntheticConfig | None = None) -> Session
             "valence": params.valence_gain,
             "arousal": params.arousal_gain,
             "autonomic": params.autonomic_gain,
+            "hr_sign": params.hr_sign,
         },
         "atypical": params.atypical,
         "line_freq": LINE_FREQ,
@@ -368,6 +379,8 @@ def _draw_subject(rng: np.random.Generator, config: SyntheticConfig) -> _Subject
         scr_rate_per_min=float(rng.uniform(1.5, 4.0)),
         scr_amp_us=float(rng.uniform(0.2, 0.5)),
         rating_bias=rng.normal(0.0, 0.25, 3),
+        report_bias=rng.normal(0.0, REPORT_BIAS_SD, 3),
+        hr_sign=-1.0 if rng.uniform() < HR_DECELERATOR_PROBABILITY else 1.0,
     )
 
 
@@ -406,7 +419,8 @@ def _trials(
     n = config.n_trials
     nominal = np.array([DREAMER_CLIPS[j % len(DREAMER_CLIPS)][1:] for j in range(n)])
     latent = np.clip(nominal + params.rating_bias + rng.normal(0.0, 0.55, (n, 3)), 1.0, 5.0)
-    ratings = np.clip(np.rint(latent + rng.normal(0.0, 0.3, (n, 3))), 1, 5).astype(int)
+    reported = latent + params.report_bias + rng.normal(0.0, 0.3, (n, 3))
+    ratings = np.clip(np.rint(reported), 1, 5).astype(int)
     base = np.array([timeline.baseline(j) for j in range(n)])
     stim = np.array([timeline.stimulus(j) for j in range(n)])
     trials = pd.DataFrame(
@@ -696,7 +710,9 @@ def _ecg(
     # stimulus-specific ones unrelated to arousal (orienting, posture), which are not.
     trial_offset = np.concatenate([[0.0], np.repeat(rng.normal(0.0, 1.5, n_trials), 2), [0.0]])
     trial_offset[2 : 2 + 2 * n_trials : 2] += rng.normal(0.0, 4.5, n_trials)
-    hr_mean = _profile(params.hr_bpm + trial_offset + HR_BPM_PER_AROUSAL * gain * a_seg, timeline, sfreq, 3.0)
+    hr_mean = _profile(
+        params.hr_bpm + trial_offset + params.hr_sign * HR_BPM_PER_AROUSAL * gain * a_seg, timeline, sfreq, 3.0
+    )
     hrv_sd = _profile(params.hrv_bpm * np.exp(HRV_LN_PER_AROUSAL * gain * a_seg), timeline, sfreq, 3.0)
 
     def hrv_psd(f: np.ndarray) -> np.ndarray:
