@@ -13,6 +13,17 @@ to the trial table. Conventions, fixed for the whole package:
   columns in :data:`TRIAL_COLUMNS`: onsets and durations in seconds of the
   pre-trial baseline and of the stimulus, and the self-reported ratings
   (valence, arousal, dominance; 1-5 for DREAMER-like data).
+
+Recordings read from other sources (:func:`biosig.io.read_session`) need not
+fit the DREAMER-like shape, so a session may also have:
+
+* no EEG (``eeg=None``; a wearable export), though at least one recording;
+* an empty trial table (:func:`empty_trials`; an XDF or a wearable export
+  without a trial structure), its events staying in the recordings' MNE
+  annotations;
+* other modalities in ``extra``, keyed by modality name (``"bvp"``,
+  ``"resp"``, ``"temp"``, ``"acc"``, ``"hr"``, ``"eog"``, ``"misc"``...), each
+  an :class:`mne.io.Raw` on the same session clock, also starting at 0 s.
 """
 
 from __future__ import annotations
@@ -51,26 +62,36 @@ class Session:
     subject
         Subject identifier, e.g. ``"S01"``.
     eeg
-        EEG recording, channels of type ``eeg`` in volts, montage set.
+        EEG recording, channels of type ``eeg`` in volts, montage set; ``None``
+        for a recording without EEG.
     trials
-        Trial table with the columns :data:`TRIAL_COLUMNS` (seconds, ratings).
+        Trial table with the columns :data:`TRIAL_COLUMNS` (seconds, ratings);
+        may have no rows (:func:`empty_trials`).
     ecg
         Optional ECG recording (channel type ``ecg``, volts).
     eda
         Optional EDA recording (channel type ``gsr``, siemens).
     info
         Provenance and processing notes (source, seed, flagged problems...).
+    extra
+        Other modalities, keyed by modality name, each on the session clock.
     """
 
     subject: str
-    eeg: mne.io.BaseRaw
+    eeg: mne.io.BaseRaw | None
     trials: pd.DataFrame
     ecg: mne.io.BaseRaw | None = None
     eda: mne.io.BaseRaw | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, mne.io.BaseRaw] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.trials = validate_trials(self.trials, self.subject)
+        clash = sorted(set(self.extra) & {"eeg", "ecg", "eda"})
+        if clash:
+            raise DataError(f"subject {self.subject}: extra modalities {clash} must use the eeg/ecg/eda fields")
+        if not self.modalities():
+            raise DataError(f"subject {self.subject}: the session has no recording")
         for name, raw in self.modalities().items():
             duration = raw.n_times / raw.info["sfreq"]
             end = (self.trials["stimulus_onset"] + self.trials["stimulus_duration"]).max()
@@ -86,18 +107,19 @@ class Session:
                 )
 
     def modalities(self) -> dict[str, mne.io.BaseRaw]:
-        """The recordings present, keyed ``"eeg"``, ``"ecg"``, ``"eda"``."""
-        out: dict[str, mne.io.BaseRaw] = {"eeg": self.eeg}
-        if self.ecg is not None:
-            out["ecg"] = self.ecg
-        if self.eda is not None:
-            out["eda"] = self.eda
-        return out
+        """The recordings present, keyed ``"eeg"``, ``"ecg"``, ``"eda"``, then the ``extra`` keys."""
+        core = {"eeg": self.eeg, "ecg": self.ecg, "eda": self.eda}
+        return {**{name: raw for name, raw in core.items() if raw is not None}, **self.extra}
 
     @property
     def n_trials(self) -> int:
         """Number of trials in the trial table."""
         return len(self.trials)
+
+
+def empty_trials() -> pd.DataFrame:
+    """A trial table with the columns :data:`TRIAL_COLUMNS` and no rows."""
+    return pd.DataFrame({col: pd.Series(dtype=int if col == "trial" else float) for col in TRIAL_COLUMNS})
 
 
 def validate_trials(trials: pd.DataFrame, subject: str) -> pd.DataFrame:

@@ -1,0 +1,133 @@
+"""The restricted unpickler: malicious pickles are refused before anything runs; numpy data round-trips.
+
+Python-2 pickles (what DEAP's ``.dat`` and WESAD's ``.pkl`` files are) are
+written with :func:`biosig.datasets.writers.py2_pickle_dumps`, which emits
+Python 2's byte-string opcodes and names ``numpy.core.multiarray._reconstruct``
+as numpy 1.x under Python 2 did; the protocol-0 text pickle below is written
+out by hand in the form ``cPickle.dumps(obj, 0)`` produces.
+"""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from biosig.datasets.writers import py2_pickle_dumps
+from biosig.errors import DataError
+from biosig.io.safe_pickle import load_pickle, loads_pickle
+
+
+class _Payload:
+    """Unpickling this runs ``os.system(command)``."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4, 5])
+def test_malicious_pickle_is_refused_without_running(tmp_path, protocol):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "s01.dat"
+    path.write_bytes(pickle.dumps({"data": np.zeros(3), "x": _Payload(f"touch {marker}")}, protocol=protocol))
+
+    with pytest.raises(DataError, match=r"s01\.dat: refused to unpickle the global '(posix|os|nt)\.system'"):
+        load_pickle(path)
+    assert not marker.exists()
+
+    # The payload is live: the standard unpickler does run it.
+    pickle.loads(path.read_bytes())
+    assert marker.exists()
+
+
+@pytest.mark.parametrize(
+    "module, name",
+    [
+        ("builtins", "eval"),
+        ("builtins", "getattr"),
+        ("subprocess", "Popen"),
+        ("numpy", "load"),
+        ("__builtin__", "open"),
+    ],
+)
+def test_any_other_global_is_refused_by_name(module, name):
+    payload = f"c{module}\n{name}\n(S'1'\ntR.".encode()
+    with pytest.raises(DataError, match=rf"evil\.pkl: refused to unpickle the global '{module}\.{name}'"):
+        loads_pickle(payload, source="evil.pkl")
+
+
+def test_codecs_encode_is_limited_to_latin1():
+    ok = pickle.dumps(b"\x00\xffdata", protocol=2)  # Python 3 writes bytes as _codecs.encode(text, 'latin1')
+    assert loads_pickle(ok) == b"\x00\xffdata"
+    rot13 = b"c_codecs\nencode\n(Vabc\nVrot13\ntR."
+    with pytest.raises(DataError, match=r"x\.pkl: not a readable pickle.*refused codec 'rot13'"):
+        loads_pickle(rot13, source="x.pkl")
+
+
+def _sample() -> dict:
+    rng = np.random.default_rng(0)
+    return {
+        "data": rng.standard_normal((3, 4, 5)),
+        "fortran": np.asfortranarray(rng.standard_normal((4, 3)).astype(np.float32)),
+        "labels": rng.integers(0, 9, (3, 4)).astype(np.int32),
+        "mask": np.array([True, False, True]),
+        "empty": np.zeros((0, 2)),
+        "subject": "S2",
+        "numbers": [1, -7, 2**40, 2.5, None, True],
+        "nested": {"chest": {"ECG": np.arange(6.0).reshape(6, 1)}, "tuple": (1, 2, 3, 4)},
+    }
+
+
+def _assert_same(a, b):
+    assert type(a) is type(b)
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.flags.f_contiguous == b.flags.f_contiguous
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for key in a:
+            _assert_same(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _assert_same(x, y)
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_numpy_data_round_trips_at_python3_protocols(tmp_path, protocol):
+    obj = {**_sample(), "set": {1, 2}, "complex": 1 + 2j, "bytes": b"\x00\x01", "scalar": np.float64(1.5)}
+    path = tmp_path / "x.pkl"
+    path.write_bytes(pickle.dumps(obj, protocol=protocol))
+    _assert_same(load_pickle(path), obj)
+
+
+def test_python2_pickle_round_trips_with_latin1(tmp_path):
+    obj = _sample()
+    raw = py2_pickle_dumps(obj)
+    # Python 2 opcodes: byte strings (SHORT_BINSTRING 'U') and numpy 1.x's module path.
+    assert raw.startswith(b"\x80\x02") and b"U\x07subject" in raw and b"cnumpy.core.multiarray\n_reconstruct\n" in raw
+    path = tmp_path / "s01.dat"
+    path.write_bytes(raw)
+    _assert_same(load_pickle(path, encoding="latin1"), obj)
+    # The stdlib reads the same bytes identically, so the writer is faithful, not tailored to our reader.
+    _assert_same(pickle.loads(raw, encoding="latin1"), obj)
+
+
+def test_python2_text_protocol_pickle():
+    # cPickle.dumps({'subject': 'S2', 'n': 3, 'x': [1.5, 'a']}, 0) under Python 2
+    raw = b"(dp0\nS'subject'\np1\nS'S2'\np2\nsS'n'\np3\nI3\nsS'x'\np4\n(lp5\nF1.5\naS'a'\np6\nas."
+    assert loads_pickle(raw, encoding="latin1") == {"subject": "S2", "n": 3, "x": [1.5, "a"]}
+
+
+def test_corrupt_and_missing_files_name_the_file(tmp_path):
+    path = tmp_path / "s02.dat"
+    path.write_bytes(pickle.dumps({"data": np.zeros(100)}, protocol=2)[:-40])
+    with pytest.raises(DataError, match=r"s02\.dat: not a readable pickle"):
+        load_pickle(path)
+    with pytest.raises(DataError, match=r"nothere\.dat: file not found"):
+        load_pickle(tmp_path / "nothere.dat")
