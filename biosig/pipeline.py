@@ -37,6 +37,10 @@ class SessionResult:
 def session_features(session: Session, config: RunConfig) -> SessionResult:
     """Preprocess one session and compute its per-window features (see module docstring)."""
     label = f"subject {session.subject}"
+    if session.eeg is None:
+        raise DataError(f"{label}: the session has no EEG recording, which the feature pipeline needs")
+    if session.n_trials == 0:
+        raise DataError(f"{label}: the session has no trials (an empty trial table); nothing to window")
     raw, log = preprocess_eeg(session.eeg, config.preprocess, label=label)
     base_cfg = config.preprocess.baseline
     stim_table = window_table(session.trials, config.windows, "stimulus", label=label)

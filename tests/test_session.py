@@ -51,3 +51,15 @@ def test_missing_column_and_duplicate_trials():
     two = pd.concat([_trials(), _trials()], ignore_index=True)
     with pytest.raises(DataError, match=r"duplicate trial numbers \[1\]"):
         Session("S01", emotiv_raw(seconds=31.0), two)
+
+
+def test_pipeline_refuses_sessions_without_eeg_or_trials():
+    from biosig.config import RunConfig
+    from biosig.pipeline import session_features
+    from biosig.session import empty_trials
+
+    ecg = mne.io.RawArray(np.zeros((1, 256 * 40)), mne.create_info(["ECG1"], 256.0, "ecg"), verbose="error")
+    with pytest.raises(DataError, match="subject S03: the session has no EEG recording"):
+        session_features(Session("S03", None, _trials(), ecg=ecg), RunConfig())
+    with pytest.raises(DataError, match="subject S04: the session has no trials"):
+        session_features(Session("S04", emotiv_raw(seconds=31.0), empty_trials()), RunConfig())
