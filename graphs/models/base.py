@@ -1,0 +1,251 @@
+"""The model zoo's shared base: typed hyper-parameters, registry, parameter table, ``predict``.
+
+Every model is an :class:`EEGModel` built from a frozen pydantic config
+(:class:`ModelConfig` subclass) and registered under a name in :data:`MODELS`.
+Models return raw scores ``(n_batch, n_outputs)``: logits for
+``output="classes"`` (train with cross-entropy; :func:`predict` applies the
+softmax) or values for ``output="regression"`` (one per target).
+
+Max-norm weight constraints (HiSTN, EEGNet) are not parametrisations: as in
+Keras they rescale the weights after each optimiser step, so the trainer calls
+:meth:`EEGModel.apply_constraints` right after ``optimizer.step()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypeVar
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from torch import nn
+
+from biosig.errors import ConfigError, DataError
+
+from .layers import max_norm_
+
+OutputKind = Literal["classes", "regression"]
+
+
+class ModelConfig(BaseModel):
+    """Hyper-parameters every model has: the output head.
+
+    Attributes
+    ----------
+    n_outputs
+        Classes (``output="classes"``: 5 for ratings 1..5 as classes 0..4, 2
+        for binary) or regression targets (``output="regression"``).
+    output
+        ``"classes"``: logits for a softmax; ``"regression"``: one value per target.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    n_outputs: int = Field(5, ge=1)
+    output: OutputKind = "classes"
+
+    @model_validator(mode="after")
+    def _two_classes_at_least(self) -> ModelConfig:
+        if self.output == "classes" and self.n_outputs < 2:
+            raise ValueError(f"n_outputs={self.n_outputs}: a classifier needs at least 2 classes")
+        return self
+
+
+class EEGModel(nn.Module):
+    """Base of every model: config, input check, max-norm constraints, seeded construction.
+
+    Subclasses set :attr:`config_class` and build their layers inside
+    ``with self.seeded(seed):`` so the same seed gives the same weights
+    without touching torch's global random state.
+    """
+
+    config_class: ClassVar[type[ModelConfig]] = ModelConfig
+    #: Names of the input dimensions after the batch, e.g. ``("channel", "time")``.
+    input_dims: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        if not isinstance(config, self.config_class):
+            raise ConfigError(f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(config).__name__}")
+        self.config = config
+        self._max_norms: list[tuple[str, float, tuple[int, ...]]] = []
+
+    @staticmethod
+    @contextlib.contextmanager
+    def seeded(seed: int) -> Iterator[None]:
+        """Draw every initial weight built inside from ``torch.manual_seed(seed)``, restoring the global RNG after."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input sample (without the batch axis); see :attr:`input_dims`."""
+        raise NotImplementedError
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise :class:`DataError` naming the expected shape when ``x`` is not ``(n_batch, *input_shape)``."""
+        if tuple(x.shape[1:]) != self.input_shape or x.ndim != len(self.input_shape) + 1:
+            dims = ", ".join(f"{d}={n}" for d, n in zip(self.input_dims, self.input_shape, strict=True))
+            raise DataError(f"{type(self).__name__} expects input (batch, {dims}); got shape {tuple(x.shape)}")
+
+    def add_max_norm(self, parameter: str, max_value: float, dim: tuple[int, ...]) -> None:
+        """Register a max-norm constraint on a parameter (dotted name), enforced by :meth:`apply_constraints`."""
+        self.get_parameter(parameter)
+        self._max_norms.append((parameter, max_value, dim))
+
+    def apply_constraints(self) -> None:
+        """Rescale constrained weights in place; call after every optimiser step (Keras semantics)."""
+        for name, max_value, dim in self._max_norms:
+            max_norm_(self.get_parameter(name), max_value, dim)
+
+    def example_input(self, n_batch: int, seed: int = 0) -> torch.Tensor:
+        """Standard-normal input ``(n_batch, *input_shape)`` for shape checks and benchmarks."""
+        gen = torch.Generator().manual_seed(seed)
+        return torch.randn((n_batch, *self.input_shape), generator=gen)
+
+
+#: Registered models by name.
+MODELS: dict[str, type[EEGModel]] = {}
+
+ModelT = TypeVar("ModelT", bound=type[EEGModel])
+
+
+def register(name: str) -> Callable[[ModelT], ModelT]:
+    """Class decorator adding a model to :data:`MODELS` under ``name``."""
+
+    def add(cls: ModelT) -> ModelT:
+        MODELS[name] = cls
+        return cls
+
+    return add
+
+
+def make_config(name: str, **hparams: Any) -> ModelConfig:
+    """Validated config of model ``name``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown model (lists the registered ones), unknown hyper-parameter
+        (lists the allowed ones) or invalid value (names the field).
+    """
+    if name not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; registered models: {', '.join(sorted(MODELS))}")
+    config_class = MODELS[name].config_class
+    allowed = ", ".join(config_class.model_fields)
+    try:
+        return config_class(**hparams)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            field = ".".join(str(p) for p in e["loc"]) or "(config)"
+            if e["type"] == "extra_forbidden":
+                problems.append(f"unknown hyper-parameter {field!r}; allowed: {allowed}")
+            else:
+                problems.append(f"{field}: {e['msg']}")
+        raise ConfigError(f"model {name}: " + "; ".join(problems)) from None
+
+
+def build_model(name: str, *, seed: int = 0, **hparams: Any) -> EEGModel:
+    """Build registered model ``name`` with hyper-parameters ``hparams`` and initial weights from ``seed``.
+
+    Examples
+    --------
+    >>> model = build_model("histn", n_outputs=2)
+    """
+    config = make_config(name, **hparams)
+    return MODELS[name](config, seed=seed)  # type: ignore[call-arg]
+
+
+@dataclass(frozen=True)
+class ParameterCount:
+    """Sizes of a model: ``trainable`` parameters and saved ``statistics`` (BatchNorm running mean/var)."""
+
+    name: str
+    trainable: int
+    statistics: int
+
+    @property
+    def total(self) -> int:
+        """Keras' "total params": trainable + running statistics."""
+        return self.trainable + self.statistics
+
+
+def count_parameters(model: nn.Module, name: str = "") -> ParameterCount:
+    """Trainable parameters and running-statistic buffers (BatchNorm batch counters excluded)."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    stats = sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var")))
+    return ParameterCount(name or type(model).__name__, trainable, stats)
+
+
+def parameter_table(**hparams: Any) -> list[ParameterCount]:
+    """Parameter counts of every registered model with its defaults (plus ``hparams`` shared by all, e.g. ``n_outputs``)."""
+    return [count_parameters(build_model(name, **hparams), name) for name in MODELS]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Model outputs in numpy.
+
+    Attributes
+    ----------
+    probabilities
+        ``(n, n_classes)`` softmax probabilities; None for regression.
+    expected
+        Classes: ``sum_k p_k * scale_k`` ``(n,)``, the expected rating.
+        Regression: the predicted values, ``(n,)`` for one target, else ``(n, n_targets)``.
+    predicted_class
+        ``(n,)`` arg-max class index; None for regression.
+    """
+
+    probabilities: np.ndarray | None
+    expected: np.ndarray
+    predicted_class: np.ndarray | None
+
+
+def predict(
+    model: EEGModel,
+    x: torch.Tensor | np.ndarray,
+    scale: Sequence[float] | None = None,
+    batch_size: int = 4096,
+) -> Prediction:
+    """Predict in eval mode without gradients (the model's train/eval mode is restored after).
+
+    Parameters
+    ----------
+    model
+        A zoo model.
+    x
+        Input ``(n, *model.input_shape)``.
+    scale
+        Rating of each class for the expected value, e.g. ``[1, 2, 3, 4, 5]``
+        for SAM ratings as classes 0..4; default: the class indices.
+        Ignored for regression.
+    batch_size
+        Windows per forward pass.
+    """
+    classes = model.config.output == "classes"
+    n_out = model.config.n_outputs
+    if classes:
+        ratings = np.arange(n_out, dtype=float) if scale is None else np.asarray(scale, dtype=float)
+        if ratings.shape != (n_out,):
+            raise ConfigError(f"scale has {ratings.size} ratings but the model has {n_out} classes")
+    inputs = torch.as_tensor(x, dtype=torch.float32)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            scores = torch.cat([model(chunk) for chunk in inputs.split(batch_size)]) if len(inputs) else None
+    finally:
+        model.train(was_training)
+    if scores is None:
+        raise DataError("predict got no windows (x has length 0)")
+    if not classes:
+        values = scores.double().numpy()
+        return Prediction(None, values[:, 0] if n_out == 1 else values, None)
+    probs = scores.double().softmax(dim=1).numpy()
+    return Prediction(probs, probs @ ratings, probs.argmax(axis=1))
