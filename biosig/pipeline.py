@@ -20,7 +20,7 @@ from biosig.config import RunConfig
 from biosig.errors import DataError
 from biosig.features.extract import eeg_features, peripheral_features, subtract_baseline
 from biosig.preprocess.eeg import PreprocessLog, preprocess_eeg
-from biosig.preprocess.windows import baseline_zscore, make_epochs, slice_windows, window_table
+from biosig.preprocess.windows import baseline_zscore, drop_annotated_windows, make_epochs, slice_windows, window_table
 from biosig.session import TARGETS, Session
 
 
@@ -44,9 +44,15 @@ def session_features(session: Session, config: RunConfig) -> SessionResult:
     raw, log = preprocess_eeg(session.eeg, config.preprocess, label=label)
     base_cfg = config.preprocess.baseline
     stim_table = window_table(session.trials, config.windows, "stimulus", label=label)
+    stim_table, n_dropped = drop_annotated_windows(stim_table, raw, config.windows.length)
+    if n_dropped:
+        log.notes.append(f"dropped {n_dropped} stimulus windows overlapping BAD annotations")
+    if stim_table.empty:
+        raise DataError(f"{label}: every stimulus window overlaps a BAD annotation")
     features = _segment_features(session, raw, stim_table, config, label)
     if base_cfg.mode == "feature_subtract":
         base_table = window_table(session.trials, config.windows, "baseline", base_cfg, label=label)
+        base_table, _ = drop_annotated_windows(base_table, raw, config.windows.length)
         baseline = _segment_features(session, raw, base_table, config, label)
         features = subtract_baseline(features, baseline)
     ratings = session.trials.set_index("trial").loc[stim_table["trial"], list(TARGETS)]

@@ -116,3 +116,15 @@ def test_ica_removes_blinks_from_frontal_channels():
     corr_before = np.corrcoef(without.get_data()[af3], blink)[0, 1]
     corr_after = np.corrcoef(cleaned.get_data()[af3], blink)[0, 1]
     assert corr_before > 0.5 and abs(corr_after) < 0.5 * corr_before
+
+
+def test_acquisition_gap_is_not_a_bad_channel():
+    raw = emotiv_raw(seed=7)
+    raw._data[:, 1280:1408] = np.nan  # a 1-s gap on every channel, as XDF readers leave it
+    raw.set_annotations(mne.Annotations([10.0], [1.0], ["BAD_ACQ_SKIP"]))
+    out, log = preprocess_eeg(raw, PreprocessConfig(), label="gap")
+    assert log.bad_channels == {}
+    assert np.isfinite(out.get_data()).all()
+    raw._data[3, 5000] = np.nan  # outside the gap it still marks the channel
+    _, log = preprocess_eeg(raw, PreprocessConfig(), label="gap")
+    assert log.bad_channels == {"FC5": "1 non-finite samples"}

@@ -4,7 +4,13 @@ import pytest
 
 from biosig.config import BaselineConfig, WindowConfig
 from biosig.errors import DataError
-from biosig.preprocess.windows import baseline_zscore, make_epochs, slice_windows, window_table
+from biosig.preprocess.windows import (
+    baseline_zscore,
+    drop_annotated_windows,
+    make_epochs,
+    slice_windows,
+    window_table,
+)
 from tests.helpers import emotiv_raw
 
 
@@ -61,3 +67,14 @@ def test_baseline_zscore_uses_the_trials_own_baseline():
     for k in range(len(table)):
         np.testing.assert_allclose(z[k].mean(axis=1), 0, atol=1e-9)
         np.testing.assert_allclose(z[k].std(axis=1), 1, rtol=1e-9)
+
+
+def test_windows_over_bad_annotations_are_dropped():
+    raw = emotiv_raw(seconds=62.0)
+    raw.set_annotations(raw.annotations + __import__("mne").Annotations([15.5], [1.0], ["BAD_ACQ_SKIP"]))
+    table = window_table(_trials(), WindowConfig(length=4.0, hop=2.0))
+    kept, dropped = drop_annotated_windows(table, raw, 4.0)
+    # Trial 1 windows start at 10, 12, 14, 16, ...: those starting at 12, 14 and 16 touch [15.5, 16.5).
+    assert dropped == 3
+    assert not ((kept.t_start < 16.5) & (kept.t_start + 4.0 > 15.5)).any()
+    assert len(kept) == len(table) - 3

@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from biosig.config import FeatureConfig
+from biosig.errors import DataError
 from biosig.features.eeg import band_power, differential_entropy, frontal_asymmetry
 from biosig.features.peripheral import ecg_window_features, eda_window_features
 
@@ -104,6 +105,9 @@ def subtract_baseline(stimulus: xr.Dataset, baseline: xr.Dataset) -> xr.Dataset:
     baseline are ignored in its mean.
     """
     means = baseline.groupby("trial").mean("window", skipna=True)
+    missing = sorted(set(stimulus["trial"].values.tolist()) - set(means["trial"].values.tolist()))
+    if missing:
+        raise DataError(f"trials {missing} have no usable baseline window to subtract (all dropped or too short)")
     out = stimulus.copy()
     for name in BASELINE_SUBTRACTED:
         if name in out:

@@ -76,13 +76,32 @@ def _pick_channels(raw: mne.io.BaseRaw, channels: tuple[str, ...] | None, label:
 
 
 def _flag_non_finite(raw: mne.io.BaseRaw, log: PreprocessLog) -> None:
-    """Mark channels with NaN/inf samples bad and zero those samples so filters stay finite."""
+    """Mark channels with NaN/inf samples bad and zero those samples so filters stay finite.
+
+    Samples inside ``BAD*`` annotations (e.g. ``BAD_ACQ_SKIP``, an acquisition
+    gap a reader filled with NaN) are zeroed but do not make a channel bad:
+    the gap belongs to every channel, and windows over it are dropped later
+    (:func:`biosig.preprocess.windows.drop_annotated_windows`).
+    """
     data = raw._data
     bad = ~np.isfinite(data)
-    for idx in np.flatnonzero(bad.any(axis=1)):
+    in_gap = bad_annotation_mask(raw)
+    for idx in np.flatnonzero((bad & ~in_gap).any(axis=1)):
         name = raw.ch_names[idx]
-        log.bad_channels[name] = f"{int(bad[idx].sum())} non-finite samples"
+        log.bad_channels[name] = f"{int((bad[idx] & ~in_gap).sum())} non-finite samples"
     data[bad] = 0.0
+
+
+def bad_annotation_mask(raw: mne.io.BaseRaw) -> np.ndarray:
+    """Boolean ``(n_times,)``: samples covered by an annotation whose description starts with ``BAD``."""
+    mask = np.zeros(raw.n_times, dtype=bool)
+    sfreq = raw.info["sfreq"]
+    for ann in raw.annotations:
+        if ann["description"].upper().startswith("BAD"):
+            start = int(np.floor((ann["onset"] - raw.first_time) * sfreq))
+            stop = int(np.ceil((ann["onset"] + ann["duration"] - raw.first_time) * sfreq))
+            mask[max(start, 0) : max(stop, start + 1)] = True
+    return mask
 
 
 def _check_filter_edges(sfreq: float, cfg: FilterConfig, resample_sfreq: float | None, label: str) -> None:

@@ -60,6 +60,22 @@ def _segment_span(trial, segment: Segment, baseline: BaselineConfig | None) -> t
     return float(trial.baseline_onset + cfg.start), float(stop - cfg.start)
 
 
+def drop_annotated_windows(table: pd.DataFrame, raw: mne.io.BaseRaw, length: float) -> tuple[pd.DataFrame, int]:
+    """Remove windows overlapping a ``BAD*`` annotation of ``raw``; return the rest and how many went."""
+    spans = [
+        (ann["onset"] - raw.first_time, ann["onset"] - raw.first_time + ann["duration"])
+        for ann in raw.annotations
+        if ann["description"].upper().startswith("BAD")
+    ]
+    if not spans:
+        return table, 0
+    start = table["t_start"].to_numpy()
+    hit = np.zeros(len(table), dtype=bool)
+    for lo, hi in spans:
+        hit |= (start < hi) & (start + length > lo)
+    return table.loc[~hit].reset_index(drop=True), int(hit.sum())
+
+
 def window_indices(t_start: np.ndarray, length: float, sfreq: float, n_times_total: int, label: str) -> np.ndarray:
     """Sample index matrix ``(n_windows, n_samples)`` for windows starting at ``t_start`` seconds."""
     n_samples = int(round(length * sfreq))
