@@ -23,6 +23,7 @@ demo: $(STAMP)
 	$(VENV)/bin/biosig run $(CONFIG)
 
 test: $(STAMP)
+	bash tests/setup_browser.sh
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
