@@ -186,6 +186,115 @@ class ReportConfig(_Strict):
     out_dir: Path = Path("reports/demo")
 
 
+class CacheConfig(_Strict):
+    """Per-subject feature cache and parallel workers (:mod:`biosig.cohort`).
+
+    With every key at its default the main job runs subjects one by one in
+    memory. Setting ``dir`` caches each subject's features there (Zarr);
+    ``workers > 1`` runs subjects in that many local processes and
+    ``scheduler`` (``tcp://host:8786``) on a Dask cluster, both through the
+    cache (``<report dir>/cache`` when ``dir`` is not set).
+    """
+
+    dir: Path | None = None
+    workers: int = Field(1, ge=1, description="Local worker processes.")
+    scheduler: str | None = Field(None, description="Dask scheduler address, e.g. tcp://host:8786.")
+
+
+class ModelSpec(_Strict):
+    """A model of the zoo (:func:`graphs.models.build_model`) and its hyper-parameters.
+
+    ``n_outputs`` is set from the task (2 or 5 classes) and must not be given.
+    """
+
+    name: str = "histn"
+    hparams: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("hparams")
+    @classmethod
+    def _no_n_outputs(cls, hparams: dict[str, Any]) -> dict[str, Any]:
+        if "n_outputs" in hparams:
+            raise ValueError("n_outputs follows the task (binary: 2, five_class: 5); remove it")
+        return hparams
+
+
+class TrainWindowConfig(_Strict):
+    """Deep-model inputs (:mod:`biosig.evaluation.windows_dataset`); defaults are HiSTN's.
+
+    The last ``record_seconds`` of each stimulus, z-scored per channel with
+    the middle ``baseline_seconds`` of the trial's baseline, cut into windows
+    of ``length`` every ``hop`` seconds; raw windows are also divided by each
+    record's channel maximum when ``max_normalize``. ``preprocess: true``
+    first applies the run's ``preprocess`` section (the authors filter nothing).
+    """
+
+    length: float = Field(1.0, gt=0)
+    hop: float = Field(1.0, gt=0)
+    record_seconds: float = Field(60.0, gt=0)
+    baseline_seconds: float = Field(10.0, gt=0)
+    max_normalize: bool = True
+    preprocess: bool = False
+
+
+class FinetuneConfig(_Strict):
+    """HiSTN's subject-independent stage 2: fine-tune on the start of each of the test subject's trials.
+
+    With ``seconds`` set, LOSO folds fine-tune on the test subject's windows
+    inside the first ``seconds`` of each record (HiSTN: 10 s, with a 0.25 s
+    hop) and test on the rest; parameters whose names start with a
+    ``freeze`` prefix stay fixed (HiSTN: its temporal convolution).
+    """
+
+    seconds: float | None = Field(None, gt=0)
+    epochs: int = Field(400, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    batch_size: int = Field(100, ge=1)
+    freeze: tuple[str, ...] = ("temporal_kernels",)
+
+
+class TrainConfig(_Strict):
+    """Deep-model training and evaluation (``biosig train``); defaults are HiSTN's subject-dependent setting.
+
+    Protocols: ``histn_blocks`` (HiSTN's within-trial 10-block split),
+    ``leave_trials_out`` (whole trials held out, ``n_folds`` per subject),
+    ``loso`` (leave-one-subject-out, optional ``label_correction`` and
+    ``finetune``). ``max_folds`` runs only the first folds of each subject
+    (subject-dependent) or the first subjects (LOSO), for quick runs.
+    Training: Adam at ``lr``, changed to ``lr_steps[e]`` from epoch ``e``
+    (0-based), class-balanced batches, soft-target cross-entropy with
+    ``label_mode`` targets (``sigma`` for smoothing), early stopping after
+    ``patience`` epochs without a lower validation loss (``null``: never),
+    restoring the best epoch. ``device: cuda`` falls back to the CPU when no
+    GPU is available. ``workers > 1`` trains folds in that many processes.
+    """
+
+    models: tuple[ModelSpec, ...] = (ModelSpec(),)
+    protocols: tuple[Literal["histn_blocks", "leave_trials_out", "loso"], ...] = ("histn_blocks",)
+    targets: tuple[Target, ...] = ("valence", "arousal")
+    tasks: tuple[Task, ...] = ("five_class",)
+    threshold: float = 3.0
+    windows: TrainWindowConfig = TrainWindowConfig()
+    epochs: int = Field(50, ge=1)
+    batch_size: int = Field(256, ge=1)
+    steps_per_epoch: int | None = Field(None, ge=1, description="Default: training windows / batch size, rounded up.")
+    lr: float = Field(1e-3, gt=0)
+    lr_steps: dict[int, float] = Field(default_factory=lambda: {30: 5e-4})
+    balanced: bool = True
+    label_mode: Literal["smoothing", "onehot"] = "smoothing"
+    sigma: float = Field(0.5, gt=0)
+    patience: int | None = Field(None, ge=1)
+    device: Literal["cpu", "cuda"] = "cpu"
+    seed: int = 0
+    n_folds: int = Field(5, ge=2)
+    max_folds: int | None = Field(None, ge=1)
+    val_fraction: float = Field(0.1, gt=0, lt=1)
+    label_correction: bool = False
+    finetune: FinetuneConfig = FinetuneConfig()
+    workers: int = Field(1, ge=1)
+    threads: int | None = Field(None, ge=1, description="torch threads per process; default: torch's choice.")
+    checkpoint_dir: Path | None = None
+
+
 class RunConfig(_Strict):
     """A whole offline run: source -> preprocess -> features -> evaluation -> report."""
 
@@ -196,6 +305,8 @@ class RunConfig(_Strict):
     features: FeatureConfig = FeatureConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     report: ReportConfig = ReportConfig()
+    cache: CacheConfig = CacheConfig()
+    train: TrainConfig = TrainConfig()
 
 
 def load_config(path: str | Path) -> RunConfig:

@@ -2,6 +2,9 @@
 
 Subjects are processed one at a time (generate or read, preprocess, extract
 features, then drop the signals), so memory stays flat as the cohort grows.
+With a ``cache`` section they go through :mod:`biosig.cohort` instead: cached
+per subject, computed in parallel workers, a failing subject skipped and listed
+under ``cohort`` in ``run_info.json``.
 """
 
 from __future__ import annotations
@@ -18,10 +21,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from biosig import __version__
 from biosig.config import RunConfig
-from biosig.datasets.synthetic import make_session
+from biosig.cohort import run_cohort, sources_from_config, uses_cohort_cache
 from biosig.evaluation.baseline import evaluate_cohort
 from biosig.features.extract import feature_matrix
-from biosig.io.files import read_session_files, write_session_files
 from biosig.pipeline import SessionResult, cohort_features
 from biosig.report.plots import plot_confusion_matrices, plot_contrast_topomaps, plot_per_subject
 from biosig.report.writer import render_markdown, write_json, write_predictions, write_atomic
@@ -36,16 +38,8 @@ def config_hash(config: RunConfig) -> str:
 
 def iter_sessions(config: RunConfig, report_dir: Path) -> Iterator[Session]:
     """Sessions of the configured source, through EDF + CSV files when ``via_files`` is set."""
-    src = config.source
-    files_dir = src.files_dir or report_dir / "data"
-    for index in range(src.synthetic.n_subjects):
-        session = make_session(index, src.synthetic)
-        if src.via_files:
-            write_session_files(session, files_dir)
-            truth = session.info
-            session = read_session_files(files_dir, session.subject)
-            session.info = {**truth, **session.info}
-        yield session
+    for source in sources_from_config(config, report_dir / "data"):
+        yield source()
 
 
 def run(config: RunConfig, console: Console | None = None) -> Path:
@@ -69,7 +63,15 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
             progress.advance(bar)
 
         t0 = time.perf_counter()
-        features, results = cohort_features(sessions(), config, on_done=done)
+        cohort_summary = None
+        if uses_cohort_cache(config):
+            cohort = run_cohort(config, out, on_done=lambda _name: progress.advance(bar))
+            # The baseline classifier needs the whole feature matrix in memory anyway.
+            features, results = cohort.features.load(), cohort.results
+            truths.update(cohort.session_info)
+            cohort_summary = cohort.summary()
+        else:
+            features, results = cohort_features(sessions(), config, on_done=done)
         timings["cohort, preprocessing and features"] = time.perf_counter() - t0
 
         n_steps = len(config.evaluation.targets) * len(config.evaluation.tasks) * len(config.evaluation.protocols)
@@ -84,6 +86,8 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     figures = _write_figures(features, metrics, results[0], config, out)
     timings["figures"] = time.perf_counter() - t0
     run_info = _run_info(config, features, results, truths, timings)
+    if cohort_summary is not None:
+        run_info["cohort"] = cohort_summary
     write_json(out / "metrics.json", metrics)
     write_json(out / "run_info.json", run_info)
     write_predictions(out / "predictions.csv", predictions)
