@@ -1,0 +1,364 @@
+"""The live pipeline from Python: ``with biosig_stream(model=...) as s: for pred in s: ...``.
+
+Call :func:`streaming.lslconfig.use_lsl_config` before importing this module.
+
+A :class:`LiveSession` resolves the EEG stream (and any other streams, each
+read at its own rate into its own ring buffer), checks it against the
+model (channel names from the stream's XML or the query; every model channel
+must be there, in any order; the rate must be the model's), then runs the
+:class:`~streaming.online.OnlinePipeline` on a processing thread that wakes
+when samples arrive. Every window is published on the ``biosig-affect``
+outlet, logged if asked, and queued for the iterator; state changes go to
+``biosig-affect-markers`` (:mod:`streaming.outlet`). When the EEG stream is
+lost, the segment ends (filters and windows restart once samples return),
+so no prediction ever covers the gap. The iterator's queue is bounded and
+drops its oldest window when the consumer is slow (``stats()["dropped"]``).
+The iterator yields every window (low-quality ones with NaN predictions)
+until the session stops: leave the loop with ``break`` and the ``with``
+block stops the session.
+
+Examples
+--------
+>>> from streaming.lslconfig import use_lsl_config
+>>> use_lsl_config()  # doctest: +SKIP
+>>> from streaming.api import biosig_stream  # doctest: +SKIP
+>>> with biosig_stream(model=["valence.pt", "arousal.pt"], eeg="type=EEG") as s:  # doctest: +SKIP
+...     for pred in s:
+...         print(pred.t_last, pred.values["valence"], pred.quality)
+...         if pred.index >= 800:  # about 100 s at the default 125-ms hop
+...             break
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from biosig.errors import BiosigError, DataError
+from streaming.buffer import Cursor, Event, Read
+from streaming.inlet import StreamQuery, StreamReader
+from streaming.model_io import LiveModel, load_live_model
+from streaming.online import OnlinePipeline, QualityConfig, WindowResult
+from streaming.outlet import AFFECT_STREAM_NAME, AffectOutlet, DropOldestQueue, PredictionLog
+
+ModelArg = LiveModel | str | Path | Sequence[str | Path]
+
+
+class LiveSession:
+    """Live valence/arousal from an EEG stream (module docstring).
+
+    Parameters
+    ----------
+    model
+        A :class:`~streaming.model_io.LiveModel` or checkpoint path(s).
+    eeg
+        The EEG stream (:class:`~streaming.inlet.StreamQuery` or its text form, e.g. ``"type=EEG"``).
+    streams
+        Other streams to read alongside (ECG, EDA...), each at its own rate;
+        their samples over a window are available from :meth:`signals`.
+    hop
+        Window hop in seconds (default: the model's).
+    quality
+        Signal-quality thresholds.
+    outlet
+        Publish the affect and marker streams.
+    outlet_name, source_id
+        Name and source id of the affect stream.
+    log
+        CSV or Parquet file receiving every prediction.
+    queue_size
+        Windows the iterator holds before dropping the oldest.
+    resolve_timeout
+        Seconds to find each stream at start.
+    lost_after
+        Seconds without samples after which a stream counts as lost.
+    max_lag
+        Skip windows ending more than this many seconds before the newest sample (None: never).
+    gap_tolerance
+        Stamp step beyond the sampling period that breaks the segment, s.
+    dejitter
+        liblsl's dejitter on the inlets.
+    keep_signals
+        Keep each window's filtered signal in its result.
+    buffer_seconds
+        Ring-buffer length of each stream, s.
+    torch_threads
+        If given, ``torch.set_num_threads`` for this process (1 keeps latency
+        steady on a small machine).
+    """
+
+    def __init__(
+        self,
+        model: ModelArg,
+        eeg: StreamQuery | str = "type=EEG",
+        streams: Sequence[StreamQuery | str] = (),
+        *,
+        hop: float | None = None,
+        quality: QualityConfig | None = None,
+        outlet: bool = True,
+        outlet_name: str = AFFECT_STREAM_NAME,
+        source_id: str = "biosig-affect",
+        log: str | Path | None = None,
+        queue_size: int = 256,
+        resolve_timeout: float = 2.0,
+        lost_after: float = 2.0,
+        max_lag: float | None = 1.0,
+        gap_tolerance: float = 0.1,
+        dejitter: bool = True,
+        keep_signals: bool = False,
+        buffer_seconds: float = 10.0,
+        torch_threads: int | None = None,
+    ) -> None:
+        self.model = model if isinstance(model, LiveModel) else load_live_model(model, hop=hop)
+        if hop is not None and isinstance(model, LiveModel):
+            self.model = LiveModel(model.spec.with_hop(hop), model.models)
+        self.eeg_query = StreamQuery.parse(eeg) if isinstance(eeg, str) else eeg
+        self.other_queries = [StreamQuery.parse(q) if isinstance(q, str) else q for q in streams]
+        self.quality = quality
+        self.outlet_wanted = outlet
+        self.outlet_name = outlet_name
+        self.source_id = source_id
+        self.log_path = log
+        self.queue = DropOldestQueue(queue_size)
+        self.resolve_timeout = resolve_timeout
+        self.lost_after = lost_after
+        self.max_lag = max_lag
+        self.gap_tolerance = gap_tolerance
+        self.dejitter = dejitter
+        self.keep_signals = keep_signals
+        self.buffer_seconds = buffer_seconds
+        self.torch_threads = torch_threads
+        self.events: deque[Event] = deque(maxlen=1024)
+        self.n_events = 0
+        self.error: BaseException | None = None
+        self.overruns = 0
+        self.eeg: StreamReader | None = None
+        self.others: list[StreamReader] = []
+        self.pipeline: OnlinePipeline | None = None
+        self.outlet: AffectOutlet | None = None
+        self.log: PredictionLog | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # -- life cycle ---------------------------------------------------------------
+
+    def start(self) -> LiveSession:
+        """Resolve the streams, check them against the model, start the threads.
+
+        Raises
+        ------
+        DataError
+            A stream is not found (the message lists those found), lacks a
+            model channel, or has another sampling rate than the model.
+        """
+        if self.torch_threads is not None:
+            torch.set_num_threads(self.torch_threads)
+        spec = self.model.spec
+        try:
+            self.eeg = StreamReader(
+                self.eeg_query, buffer_seconds=self.buffer_seconds, resolve_timeout=self.resolve_timeout,
+                lost_after=self.lost_after, dejitter=self.dejitter,
+            )  # fmt: skip
+            where = f"LSL stream {self.eeg.name_!r}"
+            if abs(self.eeg.rate - spec.sfreq) > 1e-6 * spec.sfreq:
+                raise DataError(
+                    f"{where} runs at {self.eeg.rate:g} Hz but the model takes {spec.sfreq:g} Hz "
+                    "(the live pipeline does not resample)"
+                )
+            self._picks = self.eeg.layout.indices_of(spec.channels, where)
+            self.others = [
+                StreamReader(
+                    q, buffer_seconds=self.buffer_seconds, resolve_timeout=self.resolve_timeout,
+                    lost_after=self.lost_after, dejitter=self.dejitter,
+                )  # fmt: skip
+                for q in self.other_queries
+            ]
+            self.pipeline = OnlinePipeline(
+                self.model, self.quality, gap_tolerance=self.gap_tolerance, max_lag=self.max_lag,
+                keep_signals=self.keep_signals,
+            )  # fmt: skip
+            if self.outlet_wanted:
+                models = [f"{'+'.join(e.targets)}: {type(e.model).__name__}" for e in self.model.models]
+                self.outlet = AffectOutlet(
+                    spec.window.hop, spec.window.length, models, self.source_id, self.outlet_name
+                )
+            if self.log_path is not None:
+                self.log = PredictionLog(self.log_path)
+                self.log.start()
+        except BaseException:
+            self._close_readers()
+            raise
+        for reader in (self.eeg, *self.others):
+            reader.start()
+        self._thread = threading.Thread(target=self._run, name="biosig-live-pipeline", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the threads, close the outlets and the log (idempotent)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._close_readers()
+        if self.log is not None:
+            self.log.close()
+            if self.log.error is not None and self.error is None:
+                self.error = self.log.error
+        if self.outlet is not None:
+            self.outlet.close()
+            self.outlet = None
+        self.queue.close()
+
+    def __enter__(self) -> LiveSession:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- consuming -----------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[WindowResult]:
+        """Windows in order until the session stops; raises the processing thread's error if it failed."""
+        while True:
+            try:
+                result = self.queue.get(timeout=0.5)
+            except TimeoutError:
+                self._raise_error()
+                continue
+            except EOFError:
+                self._raise_error()
+                return
+            yield result
+
+    def get(self, timeout: float | None = None) -> WindowResult | None:
+        """The next window, or None after ``timeout`` s (or once stopped and drained)."""
+        try:
+            return self.queue.get(timeout=timeout)
+        except (TimeoutError, EOFError):
+            self._raise_error()
+            return None
+
+    def signals(self, stream: str, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Samples of another stream (by name) stamped ``t0 <= t < t1``: data ``(n, n_channels)`` in SI units, stamps.
+
+        A window covers ``[t_first, t_first + length)`` on the LSL clock; the
+        stream's ring buffer holds its last ``buffer_seconds``.
+        """
+        for reader in self.others:
+            if reader.name_ == stream:
+                return reader.buffer.between(t0, t1)
+        raise DataError(f"no stream {stream!r} is read by this session; it reads {[r.name_ for r in self.others]}")
+
+    def stats(self) -> dict[str, Any]:
+        """Counters: the pipeline's, each reader's, and the dropped windows and log rows."""
+        out: dict[str, Any] = dict(self.pipeline.stats.as_dict()) if self.pipeline else {}
+        out["dropped"] = self.queue.dropped
+        out["overruns"] = self.overruns
+        if self.log is not None:
+            out["log_rows"] = self.log.written
+            out["log_dropped"] = self.log.dropped
+        out["streams"] = {r.name_: vars(r.stats).copy() for r in (self.eeg, *self.others) if r is not None}
+        return out
+
+    # -- processing thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        assert self.eeg is not None and self.pipeline is not None
+        cursor = Cursor()
+        other_cursors = [Cursor() for _ in self.others]
+        try:
+            while not self._stop.is_set():
+                for reader in (self.eeg, *self.others):
+                    if reader.error is not None:
+                        raise reader.error
+                if self.eeg.buffer.wait(cursor, timeout=0.2):
+                    self._consume(self.eeg.buffer.read(cursor))
+                for reader, other in zip(self.others, other_cursors, strict=True):
+                    read = reader.buffer.read(other)
+                    if read.missed:
+                        self._overrun(reader, read.missed)
+                    for _, event in read.events:
+                        self._publish_event(event)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer by __iter__
+            self.error = exc
+            self.queue.close()
+
+    def _consume(self, read: Read) -> None:
+        assert self.eeg is not None and self.pipeline is not None
+        if read.missed:
+            self._overrun(self.eeg, read.missed)
+            self.pipeline.restart()
+        lo = 0
+        for position, event in read.events:
+            cut = min(max(position - read.start, lo), len(read.stamps))
+            self._process(read.data[lo:cut], read.stamps[lo:cut])
+            lo = cut
+            if event.kind == "stream_lost":
+                self.pipeline.restart()
+            self._publish_event(event)
+        self._process(read.data[lo:], read.stamps[lo:])
+
+    def _process(self, data: np.ndarray, stamps: np.ndarray) -> None:
+        if not len(stamps):
+            return
+        assert self.pipeline is not None
+        step = self.pipeline.process(data[:, self._picks], stamps)
+        for event in step.events:
+            self._publish_event(event)
+        for result in step.windows:
+            if self.outlet is not None:
+                self.outlet.push(result)
+            if self.log is not None:
+                self.log.put(result)
+            self.queue.put(result)
+
+    def _publish_event(self, event: Event) -> None:
+        self.events.append(event)
+        self.n_events += 1
+        if self.outlet is not None:
+            self.outlet.mark(event)
+
+    def _overrun(self, reader: StreamReader, missed: int) -> None:
+        import pylsl
+
+        self.overruns += 1
+        detail = {"stream": reader.name_, "samples": int(missed)}
+        self._publish_event(Event("buffer_overrun", pylsl.local_clock(), detail))
+
+    def _close_readers(self) -> None:
+        for reader in (self.eeg, *self.others):
+            if reader is not None:
+                reader.close()
+
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            if isinstance(error, BiosigError):
+                raise error
+            raise RuntimeError(f"the live pipeline stopped: {error!r}") from error
+
+
+@contextlib.contextmanager
+def biosig_stream(model: ModelArg, **options: Any) -> Iterator[LiveSession]:
+    """Run a :class:`LiveSession` for the ``with`` block; options as :class:`LiveSession`'s.
+
+    Examples
+    --------
+    >>> with biosig_stream(model="valence.pt", eeg="type=EEG", log="preds.csv") as s:  # doctest: +SKIP
+    ...     for pred in s:
+    ...         ...
+    """
+    session = LiveSession(model, **options)
+    session.start()
+    try:
+        yield session
+    finally:
+        session.stop()

@@ -1,0 +1,147 @@
+"""``biosig stream``, ``biosig replay``, ``biosig record``: the live side on the command line.
+
+Every command first puts an LSL configuration in force (``--lsl-config
+PATH``; default: the shipped loopback-only ``streaming/lsl_api.cfg``, which
+keeps discovery and data on this machine; a lab passes its own file to
+reach its devices) and only then imports the modules that load liblsl.
+Expected failures (a stream not found, a model that does not fit the
+stream) print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+_LSL_CONFIG_HELP = (
+    "liblsl configuration file (default: the shipped streaming/lsl_api.cfg, loopback only; "
+    "labs pass their own to reach devices on their network)."
+)
+
+
+@contextlib.contextmanager
+def _command(lsl_config: Path | None) -> Iterator[None]:
+    """Put the LSL configuration in force, then turn expected errors into a message and exit 2."""
+    from biosig.errors import BiosigError
+    from streaming.lslconfig import use_lsl_config
+
+    try:
+        use_lsl_config(lsl_config)
+    except FileNotFoundError as exc:
+        console.print(f"[bold red]error:[/] {exc} (--lsl-config)", highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        yield
+    except BiosigError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+def stream(
+    model: list[Path] = typer.Option(..., "--model", "-m", help="Checkpoint file; repeat for a second target's model."),
+    eeg: str = typer.Option("type=EEG", "--eeg", help="EEG stream: name=X,type=Y,source_id=Z (any of them)."),
+    channels: str | None = typer.Option(
+        None, "--channels", help="Comma-separated EEG channel names, used when the stream's XML has none."
+    ),
+    unit: str | None = typer.Option(None, "--unit", help="EEG unit when the stream's XML has none (default uV)."),
+    other: list[str] = typer.Option([], "--stream", help="Another stream to read alongside (ECG, EDA...); repeatable."),
+    hop: float | None = typer.Option(None, "--hop", min=0.001, help="Window hop in s (default: the model's)."),
+    log: Path | None = typer.Option(None, "--log", help="Write every prediction to this .csv or .parquet file."),
+    name: str = typer.Option("biosig-affect", "--name", help="Name of the affect stream (markers: NAME-markers)."),
+    duration: float | None = typer.Option(None, "--duration", min=0, help="Stop after this many seconds."),
+    min_quality: float = typer.Option(
+        1.0, "--min-quality", min=0, max=1, help="Smallest fraction of good channels that still gets a prediction."
+    ),
+    max_lag: float = typer.Option(1.0, "--max-lag", min=0, help="Skip windows older than this (s) when behind."),
+    lost_after: float = typer.Option(2.0, "--lost-after", min=0.1, help="Seconds without samples = stream lost."),
+    resolve_timeout: float = typer.Option(2.0, "--resolve-timeout", min=0.1, help="Seconds to find the streams."),
+    no_dejitter: bool = typer.Option(False, "--no-dejitter", help="Keep the sender's stamps (clock-corrected only)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
+    lsl_config: Path | None = typer.Option(None, "--lsl-config", help=_LSL_CONFIG_HELP),
+) -> None:
+    """Predict valence and arousal live from an EEG stream; publish them on the LSL stream biosig-affect."""
+    with _command(lsl_config):
+        from streaming.api import LiveSession
+        from streaming.inlet import StreamQuery
+        from streaming.online import QualityConfig
+
+        query = StreamQuery.parse(eeg)
+        if channels or unit:
+            names = tuple(ch.strip() for ch in channels.split(",")) if channels else None
+            query = StreamQuery(query.name, query.type, query.source_id, names, unit)
+        session = LiveSession(
+            model, query, other, hop=hop, log=log, quality=QualityConfig(min_quality=min_quality), max_lag=max_lag,
+            lost_after=lost_after, resolve_timeout=resolve_timeout, dejitter=not no_dejitter, torch_threads=1,
+            outlet_name=name, source_id=name,
+        )  # fmt: skip
+        t0 = time.monotonic()
+        with session:
+            eeg_reader = session.eeg
+            assert eeg_reader is not None
+            console.print(
+                f"reading {eeg_reader.name_!r} ({len(eeg_reader.layout.names)} ch @ {eeg_reader.rate:g} Hz); "
+                f"publishing on {session.outlet_name!r}"
+            )
+            seen = 0
+            while duration is None or time.monotonic() - t0 < duration:
+                pred = session.get(timeout=0.5)
+                total = session.n_events
+                new, seen = total - seen, total
+                for event in list(session.events)[-new:] if new else []:
+                    console.print(f"[yellow]{event.kind}[/] {event.detail}", highlight=False)
+                if pred is not None and not quiet:
+                    v = pred.values
+                    console.print(
+                        f"t={pred.t_last:.3f}  valence={v['valence']:.2f} ({v['valence_confidence']:.2f})  "
+                        f"arousal={v['arousal']:.2f} ({v['arousal_confidence']:.2f})  quality={pred.quality:.2f}",
+                        highlight=False,
+                    )
+        console.print(f"summary: {session.stats()}", highlight=False)
+
+
+def replay(
+    source: str = typer.Argument(..., help="A recording read_session reads (EDF, BDF, XDF...) or synthetic:S01."),
+    speed: float = typer.Option(1.0, "--speed", min=0.001, help="Recording seconds per second (2: twice real time)."),
+    loop: bool = typer.Option(False, "--loop", help="Start again at the end."),
+    duration: float | None = typer.Option(None, "--duration", min=0, help="Stop after this many wall-clock seconds."),
+    prefix: str = typer.Option("biosig-replay", "--prefix", help="Stream names are <prefix>-eeg, <prefix>-ecg, ..."),
+    lsl_config: Path | None = typer.Option(None, "--lsl-config", help=_LSL_CONFIG_HELP),
+) -> None:
+    """Play a recorded session as LSL streams (one per modality, original rates, channels in the XML)."""
+    with _command(lsl_config):
+        from streaming.replay import replay as run_replay
+
+        def ready(player) -> None:  # noqa: ANN001 - a streaming.replay.Replayer
+            names = ", ".join(f"{s.outlet.get_info().name()} ({s.sfreq:g} Hz)" for s in player.streams)
+            console.print(f"replaying {source} ({player.duration:.1f} s) at x{speed:g}: {names}", highlight=False)
+
+        pushed = run_replay(source, speed=speed, loop=loop, duration=duration, prefix=prefix, on_ready=ready)
+        console.print(f"done: {pushed:.1f} s of recording pushed")
+
+
+def record(
+    out: Path = typer.Argument(..., help="XDF file to write."),
+    streams: list[str] = typer.Option([], "--stream", help="Stream to record (name=..., type=...); default: all."),
+    duration: float | None = typer.Option(None, "--duration", min=0, help="Seconds to record (default: until Ctrl-C)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.5, help="Seconds LabRecorder may take to start."),
+    lsl_config: Path | None = typer.Option(None, "--lsl-config", help=_LSL_CONFIG_HELP),
+) -> None:
+    """Record LSL streams to XDF with LabRecorder (read it back with read_session)."""
+    with _command(lsl_config):
+        from streaming.record import record as run_record
+
+        path = run_record(
+            out, streams or None, duration=duration, overwrite=overwrite, timeout=timeout,
+            on_started=lambda: console.print(f"recording to {out}", highlight=False),
+        )  # fmt: skip
+        console.print(f"written {path}")

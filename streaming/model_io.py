@@ -1,0 +1,397 @@
+"""Models for the live pipeline: checkpoints and what the pipeline needs to know about their inputs.
+
+A live model is one or more zoo models (:mod:`graphs.models`) plus the
+input definition they were trained on. It is stored in the trainer's
+checkpoint format (:func:`biosig.evaluation.trainer.save_checkpoint`: tensors
+and a JSON string, read with ``torch.load(weights_only=True)``), one file per
+model, with these metadata keys (:func:`live_metadata` writes them):
+
+==================  ===========================================================================
+key                 meaning
+==================  ===========================================================================
+``model``           registry name (``histn``, ``dgcnn``, ``eegnet``, ``logreg_de``)
+``hparams``         the model config in JSON form (``ModelConfig.model_dump(mode="json")``;
+                    ``model_config`` as ``biosig train`` writes it is read too)
+``target``          ``valence`` or ``arousal`` for a classifier; or
+``targets``         ``["valence", "arousal"]`` for a regression model with one output per target
+``scale``           rating of each class for the expected value (default ``[1..5]`` for
+                    ``task: five_class``, ``[0, 1]`` for ``task: binary``, else class indices)
+``channels``        EEG channels in model order
+``sfreq``           sampling rate in Hz (the stream must have it: there is no live resampling)
+``window``          ``{"length": s, "hop": s}``; raw-input models need ``length * sfreq == n_times``
+                    (else ``train_config.windows`` of ``biosig train``)
+``features``        :class:`~biosig.config.FeatureConfig` as a mapping (bands of DE inputs)
+``preprocess``      ``{"filter": FilterConfig mapping, "reference": "average" | [names] | null}``;
+                    ``null`` means the model was trained on unfiltered EEG
+``normalization``   optional ``{"offset": [...], "scale": [...]}`` per channel, in volts:
+                    inputs are ``(x - offset) / scale`` (the live stand-in for the baseline
+                    z-score of training: statistics of a calibration rest recording)
+==================  ===========================================================================
+
+Every model of a live model must agree on the input keys (channels, rate,
+window, features, preprocessing, normalisation); a disagreement is a
+:class:`~biosig.errors.ConfigError` naming the key and both files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import ValidationError
+
+from biosig.config import FeatureConfig, FilterConfig, WindowConfig
+from biosig.errors import ConfigError
+from biosig.evaluation.trainer import load_checkpoint, save_checkpoint
+from graphs.models import EEGModel, build_model
+
+#: Targets the live pipeline predicts, in the order of the affect outlet's channels.
+LIVE_TARGETS: tuple[str, ...] = ("valence", "arousal")
+
+InputKind = Literal["raw", "de"]
+_INPUT_OF_DIMS: dict[tuple[str, ...], InputKind] = {("channel", "time"): "raw", ("channel", "band"): "de"}
+_TASK_SCALES: dict[str, list[float]] = {"five_class": [1.0, 2.0, 3.0, 4.0, 5.0], "binary": [0.0, 1.0]}
+
+
+@dataclass(frozen=True)
+class LiveSpec:
+    """What the live pipeline does to a stream before the model sees it.
+
+    Attributes
+    ----------
+    channels
+        EEG channel names in model order.
+    sfreq
+        Sampling rate, Hz.
+    window
+        Window length and hop, seconds.
+    filter
+        Notch and band-pass (causal IIR), or None for no filtering.
+    reference
+        ``"average"``, reference channel names, or None.
+    features
+        Bands (Hz) of the DE inputs and asymmetry pairs.
+    offset, scale
+        Per-channel normalisation ``(x - offset) / scale`` in volts, ``(n_channels,)``; None for none.
+    """
+
+    channels: tuple[str, ...]
+    sfreq: float
+    window: WindowConfig
+    filter: FilterConfig | None
+    reference: str | tuple[str, ...] | None
+    features: FeatureConfig
+    offset: np.ndarray | None = None
+    scale: np.ndarray | None = None
+
+    @property
+    def n_window(self) -> int:
+        """Samples per window."""
+        return int(round(self.window.length * self.sfreq))
+
+    def with_hop(self, hop: float) -> LiveSpec:
+        """The same spec with another hop in seconds (the hop is a live choice, not a trained one)."""
+        return LiveSpec(
+            self.channels, self.sfreq, WindowConfig(length=self.window.length, hop=hop), self.filter,
+            self.reference, self.features, self.offset, self.scale,
+        )  # fmt: skip
+
+    def as_metadata(self) -> dict[str, Any]:
+        """The input keys of the checkpoint metadata (module docstring)."""
+        meta: dict[str, Any] = {
+            "channels": list(self.channels),
+            "sfreq": float(self.sfreq),
+            "window": self.window.model_dump(mode="json"),
+            "features": self.features.model_dump(mode="json"),
+            "preprocess": None
+            if self.filter is None and self.reference is None
+            else {
+                "filter": None if self.filter is None else self.filter.model_dump(mode="json"),
+                "reference": list(self.reference) if isinstance(self.reference, tuple) else self.reference,
+            },
+        }
+        if self.offset is not None or self.scale is not None:
+            n = len(self.channels)
+            offset = np.zeros(n) if self.offset is None else self.offset
+            scale = np.ones(n) if self.scale is None else self.scale
+            meta["normalization"] = {"offset": [float(v) for v in offset], "scale": [float(v) for v in scale]}
+        return meta
+
+
+@dataclass
+class TargetModel:
+    """One model and the targets it predicts.
+
+    Attributes
+    ----------
+    model
+        A zoo model in eval mode.
+    targets
+        ``("valence",)`` for a classifier of one target, or the targets of a
+        regression model's outputs in order.
+    scale
+        Rating of each class (classifiers), ``(n_classes,)``; None for regression.
+    input
+        ``"raw"``: the model takes the window ``(n_channels, n_times)``;
+        ``"de"``: differential entropy ``(n_channels, n_bands)`` of the window.
+    source
+        Where the model came from (a checkpoint path), for messages.
+    """
+
+    model: EEGModel
+    targets: tuple[str, ...]
+    scale: np.ndarray | None
+    source: str = "model"
+
+    @property
+    def input(self) -> InputKind:
+        """What the model takes (see the attributes)."""
+        kind = _INPUT_OF_DIMS.get(tuple(self.model.input_dims))
+        if kind is None:
+            raise ConfigError(
+                f"{self.source}: {type(self.model).__name__} takes {self.model.input_dims} inputs; the live pipeline "
+                "feeds raw windows (channel, time) or differential entropy (channel, band)"
+            )
+        return kind
+
+
+@dataclass
+class LiveModel:
+    """Models predicting valence and arousal from one input definition.
+
+    Attributes
+    ----------
+    spec
+        The input definition every model shares.
+    models
+        The models; together they cover :data:`LIVE_TARGETS` at most once
+        each. A target no model covers is output as NaN.
+    """
+
+    spec: LiveSpec
+    models: list[TargetModel] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        seen: dict[str, str] = {}
+        for entry in self.models:
+            for target in entry.targets:
+                if target not in LIVE_TARGETS:
+                    raise ConfigError(f"{entry.source}: target {target!r} is not one of {list(LIVE_TARGETS)}")
+                if target in seen:
+                    raise ConfigError(f"target {target!r} is predicted by both {seen[target]} and {entry.source}")
+                seen[target] = entry.source
+            entry.model.eval()
+            _check_input(entry, self.spec)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Targets some model predicts."""
+        return tuple(t for entry in self.models for t in entry.targets)
+
+
+def _check_input(entry: TargetModel, spec: LiveSpec) -> None:
+    model, kind = entry.model, entry.input
+    order = getattr(model, "channels", None)
+    if order is not None and [ch.casefold() for ch in order] != [ch.casefold() for ch in spec.channels]:
+        raise ConfigError(
+            f"{entry.source}: {type(model).__name__} takes channels {list(order)} in this order, "
+            f"but the live channels are {list(spec.channels)}"
+        )
+    expected = (len(spec.channels), spec.n_window if kind == "raw" else len(spec.features.bands))
+    if tuple(model.input_shape) != expected:
+        what = "channels x samples per window" if kind == "raw" else "channels x bands"
+        raise ConfigError(
+            f"{entry.source}: {type(model).__name__} expects input {tuple(model.input_shape)} but the live input "
+            f"({what}: {len(spec.channels)} channels, window {spec.window.length} s at {spec.sfreq} Hz, "
+            f"{len(spec.features.bands)} bands) is {expected}"
+        )
+
+
+def live_metadata(
+    name: str,
+    hparams: Mapping[str, Any],
+    spec: LiveSpec,
+    *,
+    target: str | None = None,
+    targets: Sequence[str] | None = None,
+    scale: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """Checkpoint metadata of one live model (keys in the module docstring).
+
+    ``hparams`` may hold config objects (e.g. a ``RegionHierarchy``); they
+    are stored in the JSON form of the model's config.
+    """
+    if (target is None) == (targets is None):
+        raise ConfigError("give exactly one of target (a classifier) or targets (a regression model)")
+    from graphs.models import make_config
+
+    meta: dict[str, Any] = {"model": name, "hparams": make_config(name, **hparams).model_dump(mode="json")}
+    if target is not None:
+        meta["target"] = target
+    else:
+        meta["targets"] = list(targets or ())
+    if scale is not None:
+        meta["scale"] = [float(v) for v in scale]
+    return {**meta, **spec.as_metadata()}
+
+
+def save_live_checkpoint(path: str | Path, model: EEGModel, metadata: Mapping[str, Any]) -> Path:
+    """Save ``model`` with ``metadata`` (from :func:`live_metadata`) in the trainer's checkpoint format."""
+    return save_checkpoint(path, model, dict(metadata))
+
+
+def load_live_model(paths: str | Path | Sequence[str | Path], *, hop: float | None = None) -> LiveModel:
+    """Load one checkpoint per model into a :class:`LiveModel`.
+
+    Parameters
+    ----------
+    paths
+        Checkpoint files (``torch.load(weights_only=True)``), e.g. a valence
+        and an arousal classifier.
+    hop
+        Window hop in seconds for the live run; default: the checkpoints' hop.
+
+    Raises
+    ------
+    DataError
+        A file is missing or not a checkpoint.
+    ConfigError
+        Metadata keys missing or invalid, or the checkpoints disagree on the
+        input (the message names the key and the files).
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    if not paths:
+        raise ConfigError("no checkpoint given: the live pipeline needs at least one model")
+    entries: list[TargetModel] = []
+    spec: LiveSpec | None = None
+    first_source, first_meta = "", {}
+    for path in paths:
+        state, meta = load_checkpoint(path)
+        source = str(path)
+        this_spec = spec_from_metadata(meta, source)
+        shared = this_spec.as_metadata()
+        if spec is None:
+            spec, first_source, first_meta = this_spec, source, shared
+        else:
+            for key in sorted(set(shared) | set(first_meta)):
+                if shared.get(key) != first_meta.get(key):
+                    raise ConfigError(
+                        f"checkpoints {first_source} and {source} disagree on {key!r}: "
+                        f"{first_meta.get(key)!r} vs {shared.get(key)!r}"
+                    )
+        entries.append(_target_model(meta, state, source))
+    assert spec is not None
+    if hop is not None:
+        spec = spec.with_hop(hop)
+    return LiveModel(spec, entries)
+
+
+def _hparams(meta: Mapping[str, Any]) -> Any:
+    """The model config: ``hparams``, or ``model_config`` as ``biosig train`` names it."""
+    return meta.get("hparams", meta.get("model_config"))
+
+
+def _train_windows(meta: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``train_config.windows`` of a ``biosig train`` checkpoint, else None."""
+    train = meta.get("train_config")
+    windows = train.get("windows") if isinstance(train, Mapping) else None
+    return windows if isinstance(windows, Mapping) else None
+
+
+def _window(meta: Mapping[str, Any]) -> Any:
+    """``window``, or the ``length``/``hop`` of ``train_config.windows`` (``biosig train``)."""
+    if "window" in meta:
+        return meta["window"]
+    windows = _train_windows(meta)
+    return None if windows is None else {"length": windows["length"], "hop": windows["hop"]}
+
+
+def spec_from_metadata(meta: Mapping[str, Any], source: str = "checkpoint") -> LiveSpec:
+    """The :class:`LiveSpec` described by checkpoint metadata (module docstring).
+
+    Checkpoints of ``biosig train`` name the model config ``model_config``
+    and keep the window in ``train_config.windows``; both are accepted. They
+    do not record the channels, the sampling rate, the per-channel
+    normalisation (training z-scores each trial against its own baseline,
+    which has no causal live equivalent) nor, when their windows were
+    preprocessed, the filters: those must be added (:func:`live_metadata`
+    writes every key), else a :class:`ConfigError` lists them.
+    """
+    found = {"model": meta.get("model"), "hparams": _hparams(meta), "channels": meta.get("channels"),
+             "sfreq": meta.get("sfreq"), "window": _window(meta)}  # fmt: skip
+    missing = [key for key, value in found.items() if value is None]
+    trained = _train_windows(meta)
+    if trained is not None:
+        # biosig train z-scores each trial against its own baseline (and may divide by the record's
+        # maximum): nothing causal reproduces that live, so the checkpoint must bring fixed statistics.
+        if "normalization" not in meta:
+            missing.append("normalization")
+        if trained.get("preprocess") and "preprocess" not in meta:
+            missing.append("preprocess")
+    if missing:
+        raise ConfigError(f"{source}: checkpoint metadata lacks {missing} (the live pipeline needs them)")
+    try:
+        window = WindowConfig.model_validate(found["window"])
+        features = FeatureConfig.model_validate(meta.get("features") or {})
+        preprocess = meta.get("preprocess")
+        filt = None
+        reference: str | tuple[str, ...] | None = None
+        if preprocess is not None:
+            if not isinstance(preprocess, Mapping):
+                raise ConfigError(f"{source}: metadata 'preprocess' must be a mapping or null")
+            if preprocess.get("filter") is not None:
+                filt = FilterConfig.model_validate(preprocess["filter"])
+            ref = preprocess.get("reference")
+            reference = tuple(ref) if isinstance(ref, list | tuple) else ref
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: invalid checkpoint metadata: {exc}") from None
+    if reference not in (None, "average") and not isinstance(reference, tuple):
+        raise ConfigError(
+            f"{source}: preprocess.reference must be 'average', a list of channels or null; got {reference!r}"
+        )
+    channels = tuple(str(ch) for ch in meta["channels"])
+    sfreq = float(meta["sfreq"])
+    offset = scale = None
+    norm = meta.get("normalization")
+    if norm is not None:
+        offset = np.asarray(norm.get("offset", np.zeros(len(channels))), dtype=float)
+        scale = np.asarray(norm.get("scale", np.ones(len(channels))), dtype=float)
+        if offset.shape != (len(channels),) or scale.shape != (len(channels),) or not (scale > 0).all():
+            raise ConfigError(
+                f"{source}: normalization needs {len(channels)} offsets and {len(channels)} positive scales"
+            )
+    return LiveSpec(channels, sfreq, window, filt, reference, features, offset, scale)
+
+
+def _target_model(meta: Mapping[str, Any], state: dict, source: str) -> TargetModel:
+    hparams = dict(_hparams(meta))
+    model = build_model(meta["model"], **hparams)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ConfigError(f"{source}: weights do not fit model {meta['model']!r} with its hparams: {exc}") from None
+    model.eval()
+    classes = model.config.output == "classes"
+    if "target" in meta:
+        if not classes and model.config.n_outputs != 1:
+            raise ConfigError(f"{source}: a regression model with {model.config.n_outputs} outputs needs 'targets'")
+        targets: tuple[str, ...] = (str(meta["target"]),)
+    elif "targets" in meta:
+        targets = tuple(str(t) for t in meta["targets"])
+        if classes:
+            raise ConfigError(f"{source}: 'targets' is for regression models; a classifier predicts one 'target'")
+        if len(targets) != model.config.n_outputs:
+            raise ConfigError(f"{source}: {len(targets)} targets for {model.config.n_outputs} regression outputs")
+    else:
+        raise ConfigError(f"{source}: checkpoint metadata names no 'target' (classifier) or 'targets' (regression)")
+    scale = None
+    if classes:
+        values = meta.get("scale") or _TASK_SCALES.get(str(meta.get("task")))
+        scale = np.asarray(values if values is not None else np.arange(model.config.n_outputs), dtype=float)
+        if scale.shape != (model.config.n_outputs,):
+            raise ConfigError(f"{source}: scale has {scale.size} ratings for {model.config.n_outputs} classes")
+    return TargetModel(model, targets, scale, source)
