@@ -26,6 +26,10 @@ def contrast_t_values(features: xr.Dataset, target: str, threshold: float, varia
         if bool(high.all()) or not bool(high.any()):
             continue
         diffs.append(sub[variable].where(high).mean("window") - sub[variable].where(~high).mean("window"))
+    if len(diffs) < 2:
+        # No spread to divide by: the map is left blank (NaN) rather than failing the report.
+        template = features[variable].isel(window=0, drop=True)
+        return xr.full_like(template, np.nan, dtype=float).assign_attrs(n_subjects=len(diffs))
     stacked = xr.concat(diffs, dim="subject")
     n = stacked.sizes["subject"]
     sem = stacked.std("subject", ddof=1) / np.sqrt(n)
@@ -41,11 +45,12 @@ def plot_contrast_topomaps(
     pick_info = mne.pick_info(info, mne.pick_channels(info.ch_names, list(features["channel"].values), ordered=True))
     for row, target in enumerate(targets):
         tvals = contrast_t_values(features, target, threshold)
-        lim = float(np.nanmax(np.abs(tvals.values))) or 1.0
+        finite = np.abs(tvals.values[np.isfinite(tvals.values)])
+        lim = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
         for col, band in enumerate(bands):
             ax = axes[row, col]
             im, _ = mne.viz.plot_topomap(
-                tvals.sel(band=band).values, pick_info, axes=ax, show=False, cmap="RdBu_r", vlim=(-lim, lim),
+                np.nan_to_num(tvals.sel(band=band).values), pick_info, axes=ax, show=False, cmap="RdBu_r", vlim=(-lim, lim),
                 contours=0,
             )
             ax.set_title(f"{target}: {band}", fontsize=9)
