@@ -358,6 +358,8 @@ def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
     """Field names of the model found at ``parent`` within :class:`RunConfig`."""
     model: Any = RunConfig
     for part in parent:
+        if part.isdigit():  # an index into a list of models (train.models.0)
+            continue
         fields = getattr(model, "model_fields", None)
         if not fields or part not in fields:
             return []

@@ -1,0 +1,141 @@
+"""Training targets: class labels from ratings, HiSTN's ordinal label smoothing, LOSO label correction.
+
+* :func:`class_labels`: SAM ratings to class indices (``binary``: rating >
+  threshold; ``five_class``: rating 1..5 -> class 0..4).
+* :func:`smoothed_targets`: HiSTN's proposed smoothing (field notes section 1),
+  a discretised Gaussian centred on the ordinal label,
+  ``q_k ∝ exp(-(k - y)^2 / (2 sigma^2))`` for ``k = 0..n-1``, ``sigma = 0.5``;
+  :func:`one_hot` is the ablation. Validation and test always use one-hot.
+* :func:`corrected_labels`: HiSTN's subject-independent label correction
+  (``prepare_Y``): every training trial's label becomes the most frequent
+  label of that stimulus (trial number = clip) among the training subjects.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from biosig.errors import ConfigError, DataError
+
+LabelMode = Literal["smoothing", "onehot"]
+TaskName = Literal["binary", "five_class"]
+
+#: Classes of each task: binary low/high, five_class the SAM ratings 1..5 as 0..4.
+N_CLASSES: dict[str, int] = {"binary": 2, "five_class": 5}
+
+
+def class_labels(ratings: np.ndarray, task: TaskName, threshold: float = 3.0, name: str = "rating") -> np.ndarray:
+    """Class index per rating, ``(n,)`` int64.
+
+    Parameters
+    ----------
+    ratings
+        ``(n,)`` self-reports on the 1..5 SAM scale.
+    task
+        ``"binary"``: 1 when ``rating > threshold`` else 0; ``"five_class"``:
+        ``rating - 1`` (the ratings must be the integers 1..5).
+    threshold
+        Binary cut-off on the rating scale.
+    name
+        What the ratings are (``"valence"``), for the error message.
+
+    Raises
+    ------
+    DataError
+        A rating is NaN, or (five_class) not an integer in 1..5.
+    """
+    r = np.asarray(ratings, dtype=float)
+    if np.isnan(r).any():
+        raise DataError(f"{name}: {int(np.isnan(r).sum())} ratings are NaN")
+    if task == "binary":
+        return (r > threshold).astype(np.int64)
+    if task != "five_class":
+        raise ConfigError(f"task {task!r} is not one of {sorted(N_CLASSES)}")
+    bad = (r != np.rint(r)) | (r < 1) | (r > 5)
+    if bad.any():
+        raise DataError(f"{name}: five_class needs integer ratings 1..5, got {sorted(set(r[bad].tolist()))[:5]}")
+    return r.astype(np.int64) - 1
+
+
+def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """One-hot targets ``(n, n_classes)`` float64 of class indices ``(n,)``."""
+    y = _check_classes(y, n_classes)
+    return np.eye(n_classes)[y]
+
+
+def smoothed_targets(y: np.ndarray, n_classes: int, sigma: float = 0.5) -> np.ndarray:
+    """HiSTN's ordinal label smoothing, ``(n, n_classes)`` float64, rows sum to 1.
+
+    ``q_k = exp(-(k - y)^2 / (2 sigma^2)) / sum_j exp(-(j - y)^2 / (2 sigma^2))``.
+    With ``sigma = 0.5`` and 5 classes, ``y = 2`` gives
+    ``[0.0003, 0.1065, 0.7866, 0.1065, 0.0003]``.
+    """
+    if not sigma > 0:
+        raise ConfigError(f"label smoothing sigma must be > 0, got {sigma}")
+    y = _check_classes(y, n_classes)
+    k = np.arange(n_classes)
+    logits = -((k[None, :] - y[:, None]) ** 2) / (2.0 * sigma**2)
+    q = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return q / q.sum(axis=1, keepdims=True)
+
+
+def soft_targets(y: np.ndarray, n_classes: int, mode: LabelMode, sigma: float = 0.5) -> np.ndarray:
+    """Training targets of the configured label mode (``smoothing`` or ``onehot``)."""
+    if mode == "smoothing":
+        return smoothed_targets(y, n_classes, sigma)
+    if mode == "onehot":
+        return one_hot(y, n_classes)
+    raise ConfigError(f"label_mode {mode!r} is not one of ['smoothing', 'onehot']")
+
+
+def corrected_labels(
+    subjects: np.ndarray, trials: np.ndarray, labels: np.ndarray, n_classes: int
+) -> np.ndarray:
+    """HiSTN's label correction: each row's label becomes its stimulus' most frequent label.
+
+    Parameters
+    ----------
+    subjects, trials, labels
+        ``(n_windows,)`` rows of the *training* subjects only: subject id, trial
+        number (the stimulus: trial j is clip j for every subject) and class
+        index. A trial carries one label, so each (subject, trial) counts once,
+        however many windows it has.
+    n_classes
+        Number of classes (the histogram's bins).
+
+    Returns
+    -------
+    np.ndarray
+        ``(n_windows,)`` corrected class indices. A tie goes to the lowest
+        class, as ``argmax`` of the authors' 5-bin histogram does.
+
+    Raises
+    ------
+    DataError
+        A (subject, trial) has windows with different labels.
+    """
+    subjects, trials = np.asarray(subjects), np.asarray(trials)
+    labels = _check_classes(labels, n_classes)
+    _, subject_code = np.unique(subjects, return_inverse=True)
+    _, first, inverse = np.unique(
+        np.stack([subject_code.ravel(), trials.astype(np.int64)]), axis=1, return_index=True, return_inverse=True
+    )
+    inverse = inverse.ravel()
+    if (labels != labels[first][inverse]).any():
+        bad = int(np.flatnonzero(labels != labels[first][inverse])[0])
+        raise DataError(f"subject {subjects[bad]} trial {trials[bad]}: windows of one trial carry different labels")
+    trial_of_pair, label_of_pair = trials[first], labels[first]
+    stimuli, stim_index = np.unique(trial_of_pair, return_inverse=True)
+    counts = np.zeros((len(stimuli), n_classes), dtype=np.int64)
+    np.add.at(counts, (stim_index, label_of_pair), 1)
+    mode = counts.argmax(axis=1)
+    return mode[np.searchsorted(stimuli, trials)]
+
+
+def _check_classes(y: np.ndarray, n_classes: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_classes):
+        raise DataError(f"class labels must be integers in 0..{n_classes - 1}, got values {np.unique(y)[:8].tolist()}")
+    return y.astype(np.int64)

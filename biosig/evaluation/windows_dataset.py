@@ -1,0 +1,274 @@
+"""Deep-model inputs from sessions: raw windows the HiSTN way, DE features, scalp maps.
+
+One table of windows serves every model, so all models of a run share the
+same rows and the same folds. Per subject and trial (field notes section 1,
+DREAMER preprocessing):
+
+1. the trial's **record** is the last ``record_seconds`` (60 s) of its stimulus;
+2. each channel is z-scored with the mean and standard deviation of the
+   **middle** ``baseline_seconds`` (10 s) of the trial's pre-trial baseline
+   (:func:`biosig.preprocess.windows.baseline_zscore`; DREAMER's 61-s
+   baseline gives seconds 25.5-35.5);
+3. raw inputs only: each channel of each record is divided by its maximum
+   absolute value over the record (the authors' ``x / max|x|``);
+4. windows of ``length`` (1 s) every ``hop`` seconds are cut from the
+   records (:func:`biosig.preprocess.windows.window_table` over the records).
+
+Inputs (:class:`WindowSet`, float32):
+
+* ``raw``: ``(n_windows, n_channels, n_times)`` after steps 1-4 (HiSTN, EEGNet);
+* ``de``: ``(n_windows, n_channels, n_bands)`` differential entropy (nats) of
+  the windows after steps 1-2, i.e. of baseline-z-scored signal, so it is a
+  log power relative to the trial's rest; step 3 is left out because the
+  per-trial maximum (often a blink) would add an arbitrary offset per trial
+  and channel (DGCNN, logistic regression; :mod:`biosig.features.eeg`);
+* ``topomap``: ``(n_windows, n_bands, size, size)`` scalp maps of the DE
+  (:func:`graphs.topomap.topomap_interpolator`).
+
+The authors apply no filter; ``preprocess`` optionally runs the MNE
+preprocessing of the main job first (:func:`biosig.preprocess.eeg.preprocess_eeg`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import mne
+import numpy as np
+import pandas as pd
+
+from biosig.config import BaselineConfig, PreprocessConfig, WindowConfig
+from biosig.errors import DataError
+from biosig.features.eeg import DEFAULT_BANDS, band_power, differential_entropy
+from biosig.preprocess.eeg import preprocess_eeg
+from biosig.preprocess.windows import baseline_zscore, slice_windows, window_table
+from biosig.session import TARGETS, Session
+from graphs.topomap import topomap_interpolator
+
+#: Input kinds and the model input dimensions (after the batch axis) they feed.
+INPUT_DIMS: dict[str, tuple[str, ...]] = {
+    "raw": ("channel", "time"),
+    "de": ("channel", "band"),
+    "topomap": ("band", "y", "x"),
+}
+
+
+@dataclass(frozen=True)
+class WindowSettings:
+    """How windows are cut and normalised (defaults: HiSTN on DREAMER).
+
+    Attributes
+    ----------
+    length, hop
+        Window length and step in seconds.
+    record_seconds
+        The last this-many seconds of each stimulus are used.
+    baseline_seconds
+        Length of the middle part of each baseline used for z-scoring, s.
+    max_normalize
+        Divide each channel of each record by its max |x| (raw inputs only).
+    bands
+        DE bands ``name: (fmin, fmax)`` in Hz.
+    topomap_size
+        Side of the scalp maps in pixels.
+    channels
+        Channels in model order; default: the recording's EEG channels.
+    preprocess
+        MNE preprocessing before windowing; ``None`` (the authors' choice) uses the raw EEG.
+    """
+
+    length: float = 1.0
+    hop: float = 1.0
+    record_seconds: float = 60.0
+    baseline_seconds: float = 10.0
+    max_normalize: bool = True
+    bands: tuple[tuple[str, tuple[float, float]], ...] = tuple(DEFAULT_BANDS.items())
+    topomap_size: int = 32
+    channels: tuple[str, ...] | None = None
+    preprocess: PreprocessConfig | None = None
+
+
+@dataclass(frozen=True)
+class WindowSet:
+    """Model inputs of a cohort, one row per window.
+
+    Attributes
+    ----------
+    x
+        ``(n_windows, *shape)`` float32, dimensions ``dims``.
+    meta
+        One row per window: ``subject``, ``trial``, ``window`` (index in the
+        trial), ``t_start`` (s, session clock), ``offset`` (s from the start of
+        the trial's record) and the trial's ``valence``, ``arousal``, ``dominance``.
+    dims
+        Names of the axes after the window axis, e.g. ``("channel", "time")``.
+    ch_names
+        Channel order.
+    sfreq
+        EEG sampling rate, Hz.
+    settings
+        How the windows were made.
+    """
+
+    x: np.ndarray
+    meta: pd.DataFrame
+    dims: tuple[str, ...]
+    ch_names: tuple[str, ...]
+    sfreq: float
+    settings: WindowSettings
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def session_records(session: Session, settings: WindowSettings) -> tuple[np.ndarray, pd.DataFrame, tuple[str, ...], float]:
+    """Baseline-z-scored trial records of one session (steps 1-2 of the module docstring).
+
+    Returns
+    -------
+    records
+        ``(n_trials, n_channels, n_record_samples)`` float64, unitless (baseline z).
+    trials
+        The trial table with ``record_onset`` (s, session clock) added.
+    ch_names
+        Channel order of ``records``.
+    sfreq
+        Sampling rate, Hz.
+
+    Raises
+    ------
+    DataError
+        No EEG or no trials, a stimulus shorter than the record, a baseline
+        shorter than ``baseline_seconds``, a requested channel missing or a
+        flat baseline (the message names the subject and trial or channel).
+    """
+    label = f"subject {session.subject}"
+    if session.eeg is None:
+        raise DataError(f"{label}: the session has no EEG")
+    if session.trials.empty:
+        raise DataError(f"{label}: the session has no trials")
+    raw = session.eeg
+    if settings.preprocess is not None:
+        raw, _log = preprocess_eeg(raw, settings.preprocess, label=label)
+    raw = _pick(raw, settings.channels, label)
+    trials = session.trials.copy()
+    short = trials.loc[trials["stimulus_duration"] < settings.record_seconds - 1e-9, "trial"].tolist()
+    if short:
+        raise DataError(f"{label}: trials {short} have stimuli shorter than the {settings.record_seconds} s record")
+    trials["record_onset"] = trials["stimulus_onset"] + trials["stimulus_duration"] - settings.record_seconds
+    table = pd.DataFrame({"trial": trials["trial"], "t_start": trials["record_onset"]}).reset_index(drop=True)
+    records = slice_windows(raw, table["t_start"].to_numpy(), settings.record_seconds, label)
+    out = np.empty_like(records)
+    for duration, group in trials.groupby("baseline_duration"):
+        start = (duration - settings.baseline_seconds) / 2.0
+        if start < 0:
+            raise DataError(
+                f"{label}: trials {group['trial'].tolist()} have {duration} s baselines, shorter than the "
+                f"{settings.baseline_seconds} s used for z-scoring"
+            )
+        middle = BaselineConfig(mode="zscore", start=start, stop=start + settings.baseline_seconds)
+        rows = table["trial"].isin(group["trial"]).to_numpy()
+        out[rows] = baseline_zscore(raw, group, table[rows], records[rows], middle, label)
+    return out, trials, tuple(raw.ch_names), float(raw.info["sfreq"])
+
+
+def cohort_windows(
+    sessions: Iterable[Session], kinds: Sequence[str] = ("raw",), settings: WindowSettings | None = None
+) -> dict[str, WindowSet]:
+    """Inputs of every requested kind (``raw``, ``de``, ``topomap``) for a cohort, rows aligned.
+
+    Raises
+    ------
+    DataError
+        No session, sessions with different channels or rates, a trial too
+        short or without a usable baseline (message names the subject).
+    """
+    settings = settings or WindowSettings()
+    unknown = sorted(set(kinds) - set(INPUT_DIMS))
+    if unknown:
+        raise DataError(f"unknown input kinds {unknown}; known: {sorted(INPUT_DIMS)}")
+    raws, des, metas = [], [], []
+    first: tuple[str, tuple[str, ...], float] | None = None
+    for session in sessions:
+        records, trials, ch_names, sfreq = session_records(session, settings)
+        if first is None:
+            first = (session.subject, ch_names, sfreq)
+        elif (ch_names, sfreq) != first[1:]:
+            raise DataError(
+                f"subject {session.subject}: channels {list(ch_names)} at {sfreq} Hz differ from subject "
+                f"{first[0]}'s {list(first[1])} at {first[2]} Hz"
+            )
+        rows, first_sample, meta = _window_table(trials, session, settings, sfreq)
+        n_samples = int(round(settings.length * sfreq))
+        metas.append(meta)
+        if "de" in kinds or "topomap" in kinds:
+            power = band_power(_gather(records, rows, first_sample, n_samples), sfreq, dict(settings.bands))
+            de = differential_entropy(power)
+            if not np.isfinite(de).all():
+                bad = sorted({ch_names[c] for c in np.nonzero(~np.isfinite(de))[1]})
+                raise DataError(f"subject {session.subject}: channels {bad} are flat in some window (DE is -inf)")
+            des.append(de.astype(np.float32))
+        if "raw" in kinds:
+            if settings.max_normalize:
+                peak = np.abs(records).max(axis=2, keepdims=True)
+                if (peak == 0).any():
+                    raise DataError(f"subject {session.subject}: a channel is all zeros in a record")
+                records = records / peak
+            raws.append(_gather(records, rows, first_sample, n_samples).astype(np.float32))
+    if first is None:
+        raise DataError("the cohort has no sessions")
+    meta = pd.concat(metas, ignore_index=True)
+    ch_names, sfreq = first[1], first[2]
+    out: dict[str, WindowSet] = {}
+    if "raw" in kinds:
+        out["raw"] = WindowSet(np.concatenate(raws), meta, INPUT_DIMS["raw"], ch_names, sfreq, settings)
+    if "de" in kinds or "topomap" in kinds:
+        de = np.concatenate(des)
+        if "de" in kinds:
+            out["de"] = WindowSet(de, meta, INPUT_DIMS["de"], ch_names, sfreq, settings)
+        if "topomap" in kinds:
+            topo = topomap_interpolator(ch_names, size=settings.topomap_size)
+            out["topomap"] = WindowSet(topo(de).astype(np.float32), meta, INPUT_DIMS["topomap"], ch_names, sfreq, settings)
+    return out
+
+
+def _window_table(
+    trials: pd.DataFrame, session: Session, settings: WindowSettings, sfreq: float
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Windows over the records: record row ``(n_windows,)``, first sample in the record ``(n_windows,)``, metadata."""
+    label = f"subject {session.subject}"
+    spans = trials.assign(stimulus_onset=trials["record_onset"], stimulus_duration=settings.record_seconds)
+    table = window_table(spans, WindowConfig(length=settings.length, hop=settings.hop), "stimulus", label=label)
+    by_trial = trials.reset_index(drop=True).reset_index().set_index("trial")
+    offset = table["t_start"].to_numpy() - by_trial.loc[table["trial"], "record_onset"].to_numpy()
+    rows = by_trial.loc[table["trial"], "index"].to_numpy()
+    ratings = by_trial.loc[table["trial"], list(TARGETS)].reset_index(drop=True)
+    meta = pd.DataFrame(
+        {
+            "subject": session.subject,
+            "trial": table["trial"].to_numpy(),
+            "window": table["window"].to_numpy(),
+            "t_start": table["t_start"].to_numpy(),
+            "offset": offset,
+        }
+    )
+    return rows, np.round(offset * sfreq).astype(np.int64), pd.concat([meta, ratings], axis=1)
+
+
+def _gather(records: np.ndarray, rows: np.ndarray, first: np.ndarray, n_samples: int) -> np.ndarray:
+    """Windows ``(n_windows, n_channels, n_samples)`` cut from records ``(n_records, n_channels, n_record_samples)``."""
+    idx = first[:, None] + np.arange(n_samples)[None, :]
+    # Advanced indices on axes 0 and 2 go first: (n_windows, n_samples, n_channels).
+    return np.ascontiguousarray(np.moveaxis(records[rows[:, None], :, idx], 2, 1))
+
+
+def _pick(raw: mne.io.BaseRaw, channels: Sequence[str] | None, label: str) -> mne.io.BaseRaw:
+    """The EEG channels in the requested order (all EEG channels by default)."""
+    eeg = raw.copy().pick("eeg")
+    if channels is None:
+        return eeg
+    missing = [ch for ch in channels if ch not in eeg.ch_names]
+    if missing:
+        raise DataError(f"{label}: EEG channels {missing} are missing; the recording has {eeg.ch_names}")
+    return eeg.reorder_channels(list(channels)).pick(list(channels))
