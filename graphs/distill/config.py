@@ -1,0 +1,281 @@
+"""Configuration of ``biosig distill`` (``configs/distill.yaml``), validated with pydantic.
+
+Sections: ``teacher`` (EEG cohort, topomaps, TopomapCNN training or
+checkpoint), ``prototypes`` (reuse a saved grid), ``faces`` (training face
+set) and ``cross`` (optional second face set, test only), ``classes`` and
+``circumplex``, ``student``, ``losses``, ``variants`` (the ablation) and
+``report``. Unknown keys and bad values raise
+:class:`~biosig.errors.ConfigError` naming the file and the key path.
+Hyper-parameter defaults are the paper's where it gives them (field notes
+section 2); epoch counts and sizes default to a few-minute CPU run.
+"""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from biosig.config import PreprocessConfig, WindowConfig
+from biosig.datasets.synthetic import SyntheticConfig
+from biosig.errors import ConfigError
+from biosig.features.eeg import DEFAULT_BANDS
+
+from .circumplex import CIRCUMPLEX, FERPLUS_CLASSES, class_cells
+from .faces import FaceStyle
+
+#: Rating scale of each EEG source's self-reports.
+DEFAULT_SCALES: dict[str, tuple[float, float]] = {"synthetic": (1.0, 5.0), "dreamer": (1.0, 5.0), "deap": (1.0, 9.0)}
+
+Variant = Literal["ce", "ce+kd", "ce+kd+proto", "ce+kd+proto+dgeo"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EEGSourceConfig(_Strict):
+    """The teacher's EEG cohort: the embedded synthetic one, ``DREAMER.mat`` or a DEAP folder."""
+
+    kind: Literal["synthetic", "dreamer", "deap"] = "synthetic"
+    synthetic: SyntheticConfig = SyntheticConfig(n_subjects=6)
+    path: Path | None = Field(None, description="DREAMER.mat, or the DEAP data_preprocessed_python folder.")
+    subjects: tuple[int, ...] | None = Field(None, description="1-based subjects to read (dreamer, deap); default all.")
+    rating_scale: tuple[float, float] | None = Field(None, description="Default: 1-5 (synthetic, DREAMER), 1-9 (DEAP).")
+
+    @model_validator(mode="after")
+    def _path_for_files(self) -> EEGSourceConfig:
+        if self.kind != "synthetic" and self.path is None:
+            raise ValueError(f"source kind {self.kind!r} needs path")
+        return self
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """Rating scale ``(low, high)``."""
+        return self.rating_scale or DEFAULT_SCALES[self.kind]
+
+
+class TeacherConfig(_Strict):
+    """EEG teacher: DE scalp maps -> TopomapCNN regressing valence and arousal.
+
+    Windows of whole held-out trials (``holdout_fraction`` of each subject's
+    trials) are kept out of training; their embeddings make the prototypes.
+    ``checkpoint`` loads a teacher saved by an earlier run (same settings)
+    instead of training one.
+    """
+
+    source: EEGSourceConfig = EEGSourceConfig()
+    preprocess: PreprocessConfig = PreprocessConfig()
+    windows: WindowConfig = WindowConfig()
+    bands: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_BANDS))
+    topomap_size: int = Field(32, ge=8)
+    widths: tuple[int, ...] = (16, 32, 64)
+    dropout: float = Field(0.25, ge=0, lt=1)
+    epochs: int = Field(30, ge=1)
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    holdout_fraction: float = Field(0.3, gt=0, lt=1)
+    seed: int = 0
+    checkpoint: Path | None = None
+
+
+class PrototypeConfig(_Strict):
+    """Reuse a saved grid (``path``: its .npz or .json) instead of building one; the teacher is then skipped."""
+
+    path: Path | None = None
+
+
+class FaceSourceConfig(_Strict):
+    """A face set: ``synthetic`` (embedded), ``ferplus`` (two CSVs) or ``folder`` (one folder per class).
+
+    Synthetic and folder sets are split at random per class (``val_fraction``,
+    ``test_fraction``); FERPlus uses its ``Usage`` column. As a ``cross``
+    set, all its faces are test faces.
+    """
+
+    kind: Literal["synthetic", "ferplus", "folder"] = "synthetic"
+    n_per_class: int = Field(150, ge=3, description="synthetic: faces per class before splitting.")
+    classes: tuple[str, ...] | None = Field(None, description="synthetic: classes drawn (default: all).")
+    style: FaceStyle = FaceStyle()
+    seed: int = 0
+    fer2013_csv: Path | None = None
+    ferplus_csv: Path | None = None
+    path: Path | None = Field(None, description="folder: root with one sub-folder per class.")
+    aliases: dict[str, str] = Field(default_factory=dict, description="folder name -> class name.")
+    val_fraction: float = Field(0.15, gt=0, lt=1)
+    test_fraction: float = Field(0.25, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _files_given(self) -> FaceSourceConfig:
+        if self.kind == "ferplus" and (self.fer2013_csv is None or self.ferplus_csv is None):
+            raise ValueError("kind ferplus needs fer2013_csv and ferplus_csv")
+        if self.kind == "folder" and self.path is None:
+            raise ValueError("kind folder needs path")
+        return self
+
+
+class StudentConfig(_Strict):
+    """Student network and optimisation (AdamW, cosine learning-rate decay, gradient clipping)."""
+
+    arch: Literal["small_cnn", "resnet18"] = "small_cnn"
+    widths: tuple[int, ...] = (16, 32, 64, 128)
+    base_width: int = Field(64, ge=1, description="resnet18: width of the first stage (64: standard).")
+    dropout: float = Field(0.1, ge=0, lt=1)
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(5e-4, ge=0)
+    clip_grad: float | None = Field(1.0, gt=0)
+    class_weights: bool = True
+    augment: bool = True
+    max_shift: int = Field(3, ge=0, description="Augmentation: largest random shift, px.")
+    seed: int = 0
+    device: Literal["cpu", "cuda"] = "cpu"
+
+
+class KDConfig(_Strict):
+    """Logit KD from an EMA of the student (:func:`graphs.distill.losses.logit_kd`).
+
+    The EMA averages over about ``1 / (1 - ema_decay)`` optimiser steps; keep
+    that short against an epoch, or KD pulls the student back to its older
+    self (0.99: 100 steps, a fraction of a FERPlus epoch at batch 64).
+    """
+
+    weight: float = Field(0.30, ge=0)
+    ema_decay: float = Field(0.99, ge=0, lt=1)
+
+
+class ProtoKDConfig(_Strict):
+    """Proto-KD (:func:`graphs.distill.losses.proto_kd`)."""
+
+    weight: float = Field(0.12, ge=0)
+    tau: float = Field(0.90, gt=-1, le=1)
+    temperature: float = Field(5.0, gt=0)
+    center: bool = Field(True, description="Centre the prototypes before normalising (PrototypeGrid.unit).")
+
+
+class DGeoConfig(_Strict):
+    """D-Geo (:func:`graphs.distill.losses.d_geo`) on a late cosine schedule."""
+
+    weight: float = Field(0.012, ge=0)
+    positive_classes: tuple[str, ...] = ("happiness", "surprise")
+    start_epoch: float = Field(20, ge=0)
+    end_epoch: float = Field(60, gt=0)
+    hard_gate: float = Field(0.2, ge=0, le=2)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DGeoConfig:
+        if self.end_epoch <= self.start_epoch:
+            raise ValueError(f"end_epoch ({self.end_epoch}) must exceed start_epoch ({self.start_epoch})")
+        return self
+
+
+class LossConfig(_Strict):
+    """Weights and settings of every loss term."""
+
+    label_smoothing: float = Field(0.055, ge=0, lt=1)
+    kd: KDConfig = KDConfig()
+    proto_kd: ProtoKDConfig = ProtoKDConfig()
+    d_geo: DGeoConfig = DGeoConfig()
+
+
+class ReportSettings(_Strict):
+    """Where the report goes and whether the full student is exported to ONNX."""
+
+    out_dir: Path = Path("reports/distill")
+    onnx: bool = True
+
+
+class DistillConfig(_Strict):
+    """A whole ``biosig distill`` run."""
+
+    name: str = "distill"
+    teacher: TeacherConfig = TeacherConfig()
+    prototypes: PrototypeConfig = PrototypeConfig()
+    classes: tuple[str, ...] = FERPLUS_CLASSES
+    circumplex: dict[str, tuple[int, int]] = Field(default_factory=lambda: dict(CIRCUMPLEX))
+    faces: FaceSourceConfig = FaceSourceConfig()
+    cross: FaceSourceConfig | None = None
+    student: StudentConfig = StudentConfig()
+    losses: LossConfig = LossConfig()
+    variants: tuple[Variant, ...] = ("ce", "ce+kd", "ce+kd+proto", "ce+kd+proto+dgeo")
+    report: ReportSettings = ReportSettings()
+    threads: int | None = Field(None, ge=1, description="torch CPU threads for the run; default: torch's choice.")
+
+    @field_validator("classes")
+    @classmethod
+    def _distinct(cls, classes: tuple[str, ...]) -> tuple[str, ...]:
+        if len(classes) < 2 or len(set(classes)) != len(classes):
+            raise ValueError(f"classes must be at least 2 distinct names, got {list(classes)}")
+        return classes
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DistillConfig:
+        try:
+            class_cells(self.classes, self.circumplex)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        unknown = [c for c in self.losses.d_geo.positive_classes if c not in self.classes]
+        if unknown:
+            raise ValueError(f"losses.d_geo.positive_classes {unknown} are not in classes {list(self.classes)}")
+        for where, faces in (("faces", self.faces), ("cross", self.cross)):
+            extra = [c for c in ((faces.classes or ()) if faces else ()) if c not in self.classes]
+            if extra:
+                raise ValueError(f"{where}.classes {extra} are not in classes {list(self.classes)}")
+        if not self.variants:
+            raise ValueError("variants must name at least one training variant")
+        return self
+
+
+def load_distill_config(path: str | Path) -> DistillConfig:
+    """Read and validate a YAML ``biosig distill`` configuration.
+
+    Raises
+    ------
+    ConfigError
+        Missing or unreadable file, invalid YAML, or invalid keys/values (all listed, each by key path).
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    return distill_config_from_dict(data or {}, origin=str(path))
+
+
+def distill_config_from_dict(data: Any, origin: str = "config") -> DistillConfig:
+    """Validate a mapping as a :class:`DistillConfig` (errors as :func:`load_distill_config`)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin} must hold a mapping of keys, not {type(data).__name__}")
+    try:
+        return DistillConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "<root>"
+            if err["type"] == "extra_forbidden":
+                lines.append(f"{key}: unknown key; allowed keys here are {_allowed_keys(err['loc'][:-1])}")
+            else:
+                lines.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError(f"{origin}: invalid distill configuration\n  " + "\n  ".join(lines)) from None
+
+
+def _allowed_keys(parent: tuple[Any, ...]) -> list[str]:
+    """Field names of the section at key path ``parent`` of :class:`DistillConfig`."""
+    model: Any = DistillConfig
+    for part in parent:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return []
+        annotation = fields[part].annotation
+        candidates = [annotation, *typing.get_args(annotation)]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return sorted(getattr(model, "model_fields", {}))
