@@ -33,9 +33,24 @@ def run(
 
         report = run_job(cfg, console)
     except BiosigError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"Report written to [bold]{report.resolve()}[/] (report.md, metrics.json, PNG figures)")
+
+
+def _register_commands() -> None:
+    """Add the commands that live in their own modules (each keeps heavy imports inside the command)."""
+    from biosig.commands.distill import distill
+    from biosig.commands.preprocess import preprocess
+    from biosig.commands.train import train
+    from streaming.cli import record, replay, stream
+    from streaming.liveview.cli import liveview
+
+    for command in (preprocess, train, distill, stream, replay, record, liveview):
+        app.command()(command)
+
+
+_register_commands()
 
 
 def main() -> None:
