@@ -1,6 +1,25 @@
 """Test set-up shared by every test process."""
 
+from collections.abc import Iterator
+
+import pytest
+
 from streaming.lslconfig import use_lsl_config
 
 # Before any test can touch LSL: keep liblsl's discovery on this machine (see streaming/lsl_api.cfg).
 use_lsl_config()
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op torch thread for the test, restored afterwards.
+
+    Tiny tensors and single live windows only gain synchronisation stalls from
+    more threads on a shared 2-core machine (as the live pipeline runs too).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -16,13 +14,7 @@ BASELINES = ["eegnet", "dgcnn", "topomap_cnn", "logreg_de"]
 HEADS = [("classes", 5), ("classes", 2), ("regression", 1), ("regression", 3)]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny tensors: intra-op threads only add synchronisation stalls on a shared 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_registry_holds_every_model_and_the_table_counts_them() -> None:

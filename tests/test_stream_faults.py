@@ -11,7 +11,6 @@ import time
 import numpy as np
 import pylsl
 import pytest
-import torch
 
 from biosig.config import FilterConfig
 from biosig.datasets.synthetic import SyntheticConfig, make_session
@@ -25,12 +24,7 @@ from tests.test_stream_parity import open_inlet, pull_all
 LOW_PASS = FilterConfig(method="iir", causal=True, line_freq=None, l_freq=None)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:

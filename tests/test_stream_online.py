@@ -19,15 +19,7 @@ CAUSAL = FilterConfig(method="iir", causal=True)
 SCALE = np.arange(1.0, 6.0)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One intra-op thread, as the live pipeline runs (several threads on one window only contend)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def live_model(

@@ -25,12 +25,7 @@ from tests.test_stream_online import SCALE, live_model
 CAUSAL = FilterConfig(method="iir", causal=True)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def open_inlet(name: str, timeout: float = 3.0) -> pylsl.StreamInlet:
