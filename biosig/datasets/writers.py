@@ -287,9 +287,7 @@ def write_deap_dat(subject: Mapping[str, Any], path: str | Path) -> Path:
     Path
         The written file.
     """
-    path = Path(path)
-    path.write_bytes(py2_pickle_dumps(dict(subject)))
-    return path
+    return _write_py2_pickle(subject, path)
 
 
 def write_deap_bdf(
@@ -506,12 +504,17 @@ def write_wesad_pkl(subject: Mapping[str, Any], path: str | Path) -> Path:
     Path
         The written file.
     """
-    path = Path(path)
-    path.write_bytes(py2_pickle_dumps(dict(subject)))
-    return path
+    return _write_py2_pickle(subject, path)
 
 
 # --------------------------------------------------------------------------- Python-2 pickles
+
+
+def _write_py2_pickle(subject: Mapping[str, Any], path: str | Path) -> Path:
+    """Write a subject dict as a Python-2 protocol-2 pickle (DEAP's and WESAD's format)."""
+    path = Path(path)
+    path.write_bytes(py2_pickle_dumps(dict(subject)))
+    return path
 
 
 def py2_pickle_dumps(obj: Any) -> bytes:
