@@ -22,6 +22,8 @@ from biosig.features.eeg import DEFAULT_ASYMMETRY_PAIRS, DEFAULT_BANDS
 
 Target = Literal["valence", "arousal", "dominance"]
 Task = Literal["binary", "five_class"]
+#: Tasks of ``biosig train``: the baseline's (``evaluation.tasks``, which cannot regress) and ``regression``.
+TrainTask = Literal["binary", "five_class", "regression"]
 Protocol = Literal["subject_dependent_kfold", "loso"]
 
 
@@ -204,7 +206,8 @@ class CacheConfig(_Strict):
 class ModelSpec(_Strict):
     """A model of the zoo (:func:`graphs.models.build_model`) and its hyper-parameters.
 
-    ``n_outputs`` is set from the task (2 or 5 classes) and must not be given.
+    ``n_outputs`` and ``output`` are set from the task (2 or 5 classes, or
+    one regression value) and must not be given.
     """
 
     name: str = "histn"
@@ -214,7 +217,9 @@ class ModelSpec(_Strict):
     @classmethod
     def _no_n_outputs(cls, hparams: dict[str, Any]) -> dict[str, Any]:
         if "n_outputs" in hparams:
-            raise ValueError("n_outputs follows the task (binary: 2, five_class: 5); remove it")
+            raise ValueError("n_outputs follows the task (binary: 2, five_class: 5, regression: 1); remove it")
+        if "output" in hparams:
+            raise ValueError("output follows the task (regression: 'regression', else 'classes'); remove it")
         return hparams
 
 
@@ -226,6 +231,9 @@ class TrainWindowConfig(_Strict):
     of ``length`` every ``hop`` seconds; raw windows are also divided by each
     record's channel maximum when ``max_normalize``. ``preprocess: true``
     first applies the run's ``preprocess`` section (the authors filter nothing).
+    With ``peripheral_seconds`` set, each window also gets ECG and EDA features
+    of the ``peripheral_seconds`` ending with it (causal), minus the trial's
+    baseline mean (needed by models with ``peripheral`` nodes; off by default).
     """
 
     length: float = Field(1.0, gt=0)
@@ -234,6 +242,7 @@ class TrainWindowConfig(_Strict):
     baseline_seconds: float = Field(10.0, gt=0)
     max_normalize: bool = True
     preprocess: bool = False
+    peripheral_seconds: float | None = Field(None, gt=0)
 
 
 class FinetuneConfig(_Strict):
@@ -266,13 +275,24 @@ class TrainConfig(_Strict):
     ``patience`` epochs without a lower validation loss (``null``: never),
     restoring the best epoch. ``device: cuda`` falls back to the CPU when no
     GPU is available. ``workers > 1`` trains folds in that many processes.
+
+    Task ``regression``: one output trained on the rating rescaled from
+    ``rating_range`` to [-1, 1] (:func:`biosig.evaluation.labels.regression_targets`;
+    scores and predictions are reported back on the rating scale) with
+    ``regression_loss`` (``mse``, or ``ccc``: 1 - concordance correlation over
+    the batch), which the validation loss uses too. Where classification uses
+    classes (balanced batches, stratified validation and test folds, LOSO
+    label correction) regression uses the ratings rounded to the scale's
+    points (:func:`~biosig.evaluation.labels.rating_bins`).
     """
 
     models: tuple[ModelSpec, ...] = (ModelSpec(),)
     protocols: tuple[Literal["histn_blocks", "leave_trials_out", "loso"], ...] = ("histn_blocks",)
     targets: tuple[Target, ...] = ("valence", "arousal")
-    tasks: tuple[Task, ...] = ("five_class",)
+    tasks: tuple[TrainTask, ...] = ("five_class",)
     threshold: float = 3.0
+    rating_range: tuple[float, float] = (1.0, 5.0)
+    regression_loss: Literal["mse", "ccc"] = "mse"
     windows: TrainWindowConfig = TrainWindowConfig()
     epochs: int = Field(50, ge=1)
     batch_size: int = Field(256, ge=1)
@@ -293,6 +313,13 @@ class TrainConfig(_Strict):
     workers: int = Field(1, ge=1)
     threads: int | None = Field(None, ge=1, description="torch threads per process; default: torch's choice.")
     checkpoint_dir: Path | None = None
+
+    @field_validator("rating_range")
+    @classmethod
+    def _range_ordered(cls, rating_range: tuple[float, float]) -> tuple[float, float]:
+        if not rating_range[0] < rating_range[1]:
+            raise ValueError(f"rating_range must be [low, high] with low < high, got {list(rating_range)}")
+        return rating_range
 
 
 class RunConfig(_Strict):

@@ -4,6 +4,8 @@
 (:mod:`biosig.evaluation.windows_dataset`; rows aligned, so all models share
 the folds); :func:`run_experiment` trains one model per fold
 (:mod:`biosig.evaluation.trainer`) and scores the out-of-fold predictions.
+A model with peripheral nodes (hyper-parameter ``peripheral``) gets the pair
+``(x, peripheral features)`` of the same rows (:func:`spec_inputs`).
 
 Protocols (:mod:`biosig.evaluation.protocols`):
 
@@ -25,6 +27,15 @@ holds the subject-averaged scores (:func:`~biosig.evaluation.ordinal_metrics.sub
 guess fitted on each fold's training labels), ``parameters``, per-fold
 records (sizes, epochs, training seconds, inference windows/s), the mean
 training seconds per fold and the inference throughput.
+
+Task ``regression`` (one output, targets and binned ratings from
+:mod:`biosig.evaluation.labels`, see :class:`~biosig.config.TrainConfig`) is
+scored on the rating scale per subject and averaged
+(:func:`~biosig.evaluation.regression_metrics.subject_mean_regression_scores`:
+``ccc``, ``pearson_r``, ``rmse``, ``mae``); its chance is the training mean
+rating of each fold (scikit-learn's ``DummyRegressor``): ``chance_ccc`` (near
+0: the guess is constant within a fold, so only the folds' different means
+correlate), ``chance_rmse``, ``chance_mae``.
 """
 
 from __future__ import annotations
@@ -38,18 +49,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.dummy import DummyClassifier
+from sklearn.dummy import DummyClassifier, DummyRegressor
 
 from biosig.config import ModelSpec, PreprocessConfig, TrainConfig
 from biosig.errors import ConfigError, DataError
-from biosig.evaluation.labels import N_CLASSES, class_labels, corrected_labels
+from biosig.evaluation.labels import (
+    N_CLASSES,
+    class_labels,
+    corrected_labels,
+    rating_bins,
+    ratings_from_targets,
+    regression_targets,
+)
 from biosig.evaluation.ordinal_metrics import subject_mean_scores
 from biosig.evaluation.protocols import Fold, histn_blocks, leave_trials_out, loso_folds
-from biosig.evaluation.trainer import fit, load_checkpoint, predict_proba, save_checkpoint
-from biosig.evaluation.windows_dataset import INPUT_DIMS, WindowSet, WindowSettings, cohort_windows
+from biosig.evaluation.regression_metrics import subject_mean_regression_scores
+from biosig.evaluation.trainer import (
+    Inputs,
+    fit,
+    load_checkpoint,
+    n_rows,
+    predict_proba,
+    predict_values,
+    save_checkpoint,
+    take_rows,
+)
+from biosig.evaluation.windows_dataset import INPUT_DIMS, PERIPHERAL_NODES, WindowSet, WindowSettings, cohort_windows
 from biosig.executor import Executor
 from biosig.session import Session
-from graphs.models import MODELS, EEGModel, build_model, count_parameters
+from graphs.models import MODELS, EEGModel, build_model, count_parameters, make_config
 
 
 def input_kind(model_name: str) -> str:
@@ -70,17 +98,26 @@ def model_inputs(
 
     The channel order is that of the models that name one (HiSTN's
     hierarchy), else the recording's. ``preprocess`` is applied when
-    ``cfg.windows.preprocess`` is set.
+    ``cfg.windows.preprocess`` is set. Models with peripheral nodes need
+    ``cfg.windows.peripheral_seconds`` and the nodes of
+    :data:`~biosig.evaluation.windows_dataset.PERIPHERAL_NODES`.
     """
     _check_models(cfg)
     orders = set()
+    w = cfg.windows
     for spec in cfg.models:
         probe = build_model(spec.name, **spec.hparams)
         if hasattr(probe, "channels"):
             orders.add(tuple(probe.channels))
+        nodes = getattr(probe.config, "peripheral", ())
+        if nodes and nodes != PERIPHERAL_NODES:
+            raise ConfigError(
+                f"train.models: {spec.name} has peripheral nodes {dict(nodes)}; the peripheral inputs are {dict(PERIPHERAL_NODES)}"
+            )
+        if nodes and w.peripheral_seconds is None:
+            raise ConfigError(f"train.models: {spec.name} has peripheral nodes; set train.windows.peripheral_seconds")
     if len(orders) > 1:
         raise ConfigError(f"train.models expect different channel orders: {sorted(orders)}")
-    w = cfg.windows
     if w.preprocess and preprocess is None:
         raise ConfigError("train.windows.preprocess is set but no preprocess section was given")
     settings = WindowSettings(
@@ -91,28 +128,36 @@ def model_inputs(
         max_normalize=w.max_normalize,
         channels=orders.pop() if orders else None,
         preprocess=preprocess if w.preprocess else None,
+        peripheral_seconds=w.peripheral_seconds,
     )
     return cohort_windows(sessions, sorted({input_kind(s.name) for s in cfg.models}), settings)
 
 
 @dataclass
 class FoldJob:
-    """Everything one fold's training needs (picklable, for worker processes)."""
+    """Everything one fold's training needs (picklable, for worker processes).
+
+    ``output="regression"``: ``n_classes`` is 1, the ``y`` are float targets
+    and ``strata_*`` the rating bins balanced batches draw over.
+    """
 
     model: str
     hparams: dict[str, Any]
     n_classes: int
     cfg: TrainConfig
     fold: str
-    x_train: np.ndarray
+    x_train: Inputs
     y_train: np.ndarray
-    x_val: np.ndarray
+    x_val: Inputs
     y_val: np.ndarray
-    x_test: np.ndarray
-    x_finetune: np.ndarray | None = None
+    x_test: Inputs
+    x_finetune: Inputs | None = None
     y_finetune: np.ndarray | None = None
     checkpoint: Path | None = None
     checkpoint_meta: dict[str, Any] = field(default_factory=dict)
+    output: str = "classes"
+    strata_train: np.ndarray | None = None
+    strata_finetune: np.ndarray | None = None
 
 
 @dataclass
@@ -121,6 +166,8 @@ class FoldOutcome:
 
     ``chance`` ``(n_test,)`` is a stratified random guess fitted on the
     fold's training labels (scikit-learn's ``DummyClassifier``, seeded).
+    Regression: ``probabilities`` ``(n_test, 1)`` holds the predicted targets
+    and ``chance`` the training targets' mean (``DummyRegressor``).
     """
 
     probabilities: np.ndarray
@@ -136,31 +183,36 @@ def run_fold(job: FoldJob) -> FoldOutcome:
         # Prediction too: on a busy 2-core machine one thread is several times faster than two.
         torch.set_num_threads(cfg.threads)
     try:
-        model = build_model(job.model, seed=cfg.seed, n_outputs=job.n_classes, **job.hparams)
-        result = fit(model, job.x_train, job.y_train, job.x_val, job.y_val, job.n_classes, cfg)
+        regression = job.output == "regression"
+        model = build_model(job.model, seed=cfg.seed, n_outputs=job.n_classes, output=job.output, **job.hparams)
+        result = fit(
+            model, job.x_train, job.y_train, job.x_val, job.y_val, job.n_classes, cfg,
+            regression=regression, strata=job.strata_train,
+        )  # fmt: skip
         record: dict[str, Any] = {
             "name": job.fold,
-            "n_train": len(job.x_train),
-            "n_val": len(job.x_val),
-            "n_test": len(job.x_test),
+            "n_train": n_rows(job.x_train),
+            "n_val": n_rows(job.x_val),
+            "n_test": n_rows(job.x_test),
             "epochs": result.epochs_run,
             "best_epoch": result.best_epoch,
             "train_seconds": result.seconds,
             "device": result.device,
         }
-        if job.x_finetune is not None and len(job.x_finetune):
+        if job.x_finetune is not None and n_rows(job.x_finetune):
             names = [n for n, _ in model.named_parameters()]
             frozen = tuple(p for p in cfg.finetune.freeze if any(n.startswith(p) for n in names))
             ft = cfg.finetune
             tuned = fit(
                 model, job.x_finetune, job.y_finetune, None, None, job.n_classes, cfg,
                 epochs=ft.epochs, lr=ft.lr, lr_steps={}, batch_size=ft.batch_size, freeze=frozen,
+                regression=regression, strata=job.strata_finetune,
             )  # fmt: skip
-            record.update(n_finetune=len(job.x_finetune), finetune_seconds=tuned.seconds, frozen=list(frozen))
+            record.update(n_finetune=n_rows(job.x_finetune), finetune_seconds=tuned.seconds, frozen=list(frozen))
         start = time.perf_counter()
-        probabilities = predict_proba(model, job.x_test)
+        probabilities = predict_values(model, job.x_test)[:, None] if regression else predict_proba(model, job.x_test)
         elapsed = time.perf_counter() - start
-        record["test_windows_per_s"] = len(job.x_test) / elapsed if elapsed > 0 else float("inf")
+        record["test_windows_per_s"] = n_rows(job.x_test) / elapsed if elapsed > 0 else float("inf")
         record["inference_seconds"] = elapsed
         if job.checkpoint is not None:
             meta = {
@@ -173,8 +225,8 @@ def run_fold(job: FoldJob) -> FoldOutcome:
             }
             save_checkpoint(job.checkpoint, model, meta)
             record["checkpoint"] = str(job.checkpoint)
-        dummy = DummyClassifier(strategy="stratified", random_state=cfg.seed)
-        chance = dummy.fit(np.zeros((len(job.y_train), 1)), job.y_train).predict(np.zeros((len(job.x_test), 1)))
+        dummy = DummyRegressor(strategy="mean") if regression else DummyClassifier(strategy="stratified", random_state=cfg.seed)
+        chance = dummy.fit(np.zeros((len(job.y_train), 1)), job.y_train).predict(np.zeros((n_rows(job.x_test), 1)))
         return FoldOutcome(probabilities, chance, record)
     finally:
         torch.set_num_threads(threads)
@@ -238,7 +290,8 @@ def run_experiment(
     predictions
         One row per tested window and combination: model, target, task,
         protocol, fold, subject, trial, offset, y_true, y_pred, expected
-        (probability-weighted class index).
+        (probability-weighted class index). Regression rows: ``y_true`` the
+        rating, ``y_pred`` and ``expected`` the predicted rating.
     """
     _check_models(cfg)
     metrics: dict = {}
@@ -251,9 +304,13 @@ def run_experiment(
             data = inputs[kind]
             for target in cfg.targets:
                 for task in cfg.tasks:
-                    n_classes = N_CLASSES[task]
-                    y = class_labels(data.meta[target].to_numpy(), task, cfg.threshold, name=target)
-                    n_params = count_parameters(build_model(spec.name, n_outputs=n_classes, **spec.hparams)).trainable
+                    ratings = data.meta[target].to_numpy()
+                    if task == "regression":
+                        n_classes, y = 1, regression_targets(ratings, cfg.rating_range, name=target)
+                    else:
+                        n_classes, y = N_CLASSES[task], class_labels(ratings, task, cfg.threshold, name=target)
+                    head = {"n_outputs": n_classes, "output": _output(task)}
+                    n_params = count_parameters(build_model(spec.name, **head, **spec.hparams)).trainable
                     for protocol in cfg.protocols:
                         if on_step is not None:
                             on_step(f"{spec.name} {target} {task} {protocol}")
@@ -277,7 +334,10 @@ def _run_combination(
     cfg: TrainConfig,
 ) -> tuple[dict, pd.DataFrame]:
     meta = data.meta
-    folds = list(protocol_folds(protocol, meta, y, cfg))
+    regression = task == "regression"
+    # Folds stratify on classes; regression on the binned ratings.
+    strata = rating_bins(meta[target].to_numpy(), cfg.rating_range, name=target) if regression else y
+    folds = list(protocol_folds(protocol, meta, strata, cfg))
     if not folds:
         raise DataError(f"protocol {protocol} gave no folds")
     # A generator: run serially, only one fold's copy of its rows is alive at a time.
@@ -292,12 +352,21 @@ def _run_combination(
         raise DataError(f"protocol {protocol}: a window was tested twice")
     proba = np.concatenate(probs)
     subjects = meta["subject"].to_numpy()[tested]
-    labels = list(range(n_classes))
-    scores = subject_mean_scores(y[tested], proba, subjects, labels)
-    eye = np.eye(n_classes)
-    chance_scores = subject_mean_scores(y[tested], eye[np.concatenate(chance)], subjects, labels)
-    scores["chance_f1_weighted"] = chance_scores["f1_weighted"]
-    scores["chance_balanced_accuracy"] = chance_scores["balanced_accuracy"]
+    if regression:
+        y_true = meta[target].to_numpy()[tested].astype(float)
+        y_pred = expected = ratings_from_targets(proba[:, 0], cfg.rating_range)
+        scores = subject_mean_regression_scores(y_true, y_pred, subjects)
+        guess = ratings_from_targets(np.concatenate(chance), cfg.rating_range)
+        chance_scores = subject_mean_regression_scores(y_true, guess, subjects)
+        for name in ("ccc", "rmse", "mae"):
+            scores[f"chance_{name}"] = chance_scores[name]
+    else:
+        y_true, y_pred, expected = y[tested], proba.argmax(axis=1), proba @ np.arange(n_classes)
+        labels = list(range(n_classes))
+        scores = subject_mean_scores(y_true, proba, subjects, labels)
+        chance_scores = subject_mean_scores(y_true, np.eye(n_classes)[np.concatenate(chance)], subjects, labels)
+        scores["chance_f1_weighted"] = chance_scores["f1_weighted"]
+        scores["chance_balanced_accuracy"] = chance_scores["balanced_accuracy"]
     train_seconds = [r["train_seconds"] for r in records]
     inference_seconds = sum(r["inference_seconds"] for r in records)
     scores["train_seconds_per_fold"] = float(np.mean(train_seconds))
@@ -305,11 +374,29 @@ def _run_combination(
     scores["folds"] = records
     frame = meta.iloc[tested][["subject", "trial", "offset"]].reset_index(drop=True).assign(
         fold=np.concatenate([[f.name] * len(f.test) for f in folds]),
-        y_true=y[tested],
-        y_pred=proba.argmax(axis=1),
-        expected=proba @ np.arange(n_classes),
+        y_true=y_true,
+        y_pred=y_pred,
+        expected=expected,
     )
     return scores, frame
+
+
+def spec_inputs(data: WindowSet, spec: ModelSpec) -> Inputs:
+    """A model's inputs: ``data.x``, or ``(data.x, data.peripheral)`` for a model with peripheral nodes.
+
+    Raises
+    ------
+    DataError
+        The model has peripheral nodes but ``data`` carries no peripheral features.
+    """
+    if not getattr(make_config(spec.name, **spec.hparams), "peripheral", ()):
+        return data.x
+    if data.peripheral is None:
+        raise DataError(
+            f"model {spec.name} has peripheral nodes but the inputs have no peripheral features; "
+            "set train.windows.peripheral_seconds"
+        )
+    return data.x, data.peripheral
 
 
 def make_fold_job(
@@ -328,7 +415,9 @@ def make_fold_job(
     Parameters
     ----------
     data
-        All windows; ``y`` ``(n_windows,)`` their class indices.
+        All windows; ``y`` ``(n_windows,)`` their class indices (regression:
+        targets; the label correction then takes each clip's most frequent
+        rating bin, HiSTN's mode of the 1..5 ratings, back to a target).
     spec, target, task, protocol
         What is trained, for the job and its checkpoint's name and metadata.
     fold
@@ -337,32 +426,50 @@ def make_fold_job(
         The ``train`` section.
     """
     y_train = y[fold.train]
+    strata = rating_bins(data.meta[target].to_numpy(), cfg.rating_range, name=target) if task == "regression" else None
+    strata_train = None if strata is None else strata[fold.train]
     if protocol == "loso" and cfg.label_correction:
         # The clip's mode over every training subject's trial, validation trials included.
         pool = np.concatenate([fold.train, fold.val])
         meta = data.meta
-        corrected = corrected_labels(meta["subject"].to_numpy()[pool], meta["trial"].to_numpy()[pool], y[pool], n_classes)
-        y_train = corrected[: len(fold.train)]
+        labels, n_labels = (y, n_classes) if strata is None else (strata, int(strata.max()) + 1)
+        corrected = corrected_labels(meta["subject"].to_numpy()[pool], meta["trial"].to_numpy()[pool], labels[pool], n_labels)
+        if strata is None:
+            y_train = corrected[: len(fold.train)]
+        else:
+            strata_train = corrected[: len(fold.train)]
+            bin_ratings = np.minimum(cfg.rating_range[0] + strata_train, cfg.rating_range[1])
+            y_train = regression_targets(bin_ratings, cfg.rating_range, name=target)
     checkpoint = None
     if cfg.checkpoint_dir is not None:
         checkpoint = Path(cfg.checkpoint_dir) / spec.name / f"{target}-{task}-{protocol}" / f"{fold.name.replace('/', '-')}.pt"
     finetune = len(fold.finetune) > 0
+    inputs = spec_inputs(data, spec)
     return FoldJob(
         model=spec.name,
         hparams=dict(spec.hparams),
         n_classes=n_classes,
         cfg=cfg,
         fold=fold.name,
-        x_train=data.x[fold.train],
+        x_train=take_rows(inputs, fold.train),
         y_train=y_train,
-        x_val=data.x[fold.val],
+        x_val=take_rows(inputs, fold.val),
         y_val=y[fold.val],
-        x_test=data.x[fold.test],
-        x_finetune=data.x[fold.finetune] if finetune else None,
+        x_test=take_rows(inputs, fold.test),
+        x_finetune=take_rows(inputs, fold.finetune) if finetune else None,
         y_finetune=y[fold.finetune] if finetune else None,
         checkpoint=checkpoint,
-        checkpoint_meta={"target": target, "task": task, "protocol": protocol, "n_classes": n_classes},
+        checkpoint_meta={"target": target, "task": task, "protocol": protocol, "n_classes": n_classes}
+        | ({"rating_range": list(cfg.rating_range)} if strata is not None else {}),
+        output=_output(task),
+        strata_train=strata_train,
+        strata_finetune=strata[fold.finetune] if finetune and strata is not None else None,
     )
+
+
+def _output(task: str) -> str:
+    """The model head (:class:`graphs.models.ModelConfig` ``output``) of a task."""
+    return "regression" if task == "regression" else "classes"
 
 
 def _check_models(cfg: TrainConfig) -> None:

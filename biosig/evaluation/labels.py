@@ -9,6 +9,15 @@
 * :func:`corrected_labels`: HiSTN's subject-independent label correction
   (``prepare_Y``): every training trial's label becomes the most frequent
   label of that stimulus (trial number = clip) among the training subjects.
+* :func:`regression_targets`: the ``regression`` task's target, the rating
+  rescaled to [-1, 1] by the rating scale ``(low, high)``:
+  ``(rating - centre) / half_range`` with ``centre = (low + high) / 2`` and
+  ``half_range = (high - low) / 2`` (SAM 1..5: 1 -> -1, 3 -> 0, 5 -> 1), so a
+  model's linear head starts near the targets whatever the scale;
+  :func:`ratings_from_targets` maps predictions back to the rating scale.
+* :func:`rating_bins`: ratings rounded (half up) to the scale's points, as
+  classes 0..(high - low), where the regression task needs classes: balanced
+  batches, stratified folds and label correction.
 """
 
 from __future__ import annotations
@@ -57,6 +66,51 @@ def class_labels(ratings: np.ndarray, task: TaskName, threshold: float = 3.0, na
     if bad.any():
         raise DataError(f"{name}: five_class needs integer ratings 1..5, got {sorted(set(r[bad].tolist()))[:5]}")
     return r.astype(np.int64) - 1
+
+
+def regression_targets(
+    ratings: np.ndarray, rating_range: tuple[float, float] = (1.0, 5.0), name: str = "rating"
+) -> np.ndarray:
+    """Ratings rescaled to [-1, 1], ``(n,)`` float64: ``(rating - centre) / half_range``.
+
+    Parameters
+    ----------
+    ratings
+        ``(n,)`` self-reports on the rating scale.
+    rating_range
+        ``(low, high)`` ends of the scale (SAM in DREAMER: 1, 5; DEAP: 1, 9).
+    name
+        What the ratings are (``"valence"``), for the error message.
+
+    Raises
+    ------
+    DataError
+        A rating is NaN or outside ``rating_range``.
+    """
+    r = _check_ratings(ratings, rating_range, name)
+    low, high = rating_range
+    return (r - (low + high) / 2.0) / ((high - low) / 2.0)
+
+
+def ratings_from_targets(values: np.ndarray, rating_range: tuple[float, float] = (1.0, 5.0)) -> np.ndarray:
+    """Inverse of :func:`regression_targets`: ``(n,)`` values on [-1, 1] to the rating scale (not clipped)."""
+    low, high = rating_range
+    return np.asarray(values, dtype=float) * ((high - low) / 2.0) + (low + high) / 2.0
+
+
+def rating_bins(ratings: np.ndarray, rating_range: tuple[float, float] = (1.0, 5.0), name: str = "rating") -> np.ndarray:
+    """Ratings rounded half up to the scale's points, as classes ``0..round(high - low)``, ``(n,)`` int64.
+
+    SAM 1..5 gives the five classes of ``five_class``; DEAP's continuous
+    1..9 ratings give 9 bins (4.49 -> 3, 4.5 -> 4).
+
+    Raises
+    ------
+    DataError
+        A rating is NaN or outside ``rating_range``.
+    """
+    r = _check_ratings(ratings, rating_range, name)
+    return np.floor(r - rating_range[0] + 0.5).astype(np.int64)
 
 
 def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -132,6 +186,21 @@ def corrected_labels(
     np.add.at(counts, (stim_index, label_of_pair), 1)
     mode = counts.argmax(axis=1)
     return mode[np.searchsorted(stimuli, trials)]
+
+
+def _check_ratings(ratings: np.ndarray, rating_range: tuple[float, float], name: str) -> np.ndarray:
+    low, high = rating_range
+    if not low < high:
+        raise ConfigError(f"rating_range must be (low, high) with low < high, got {tuple(rating_range)}")
+    r = np.asarray(ratings, dtype=float)
+    if np.isnan(r).any():
+        raise DataError(f"{name}: {int(np.isnan(r).sum())} ratings are NaN")
+    outside = (r < low) | (r > high)
+    if outside.any():
+        raise DataError(
+            f"{name}: ratings {sorted(set(r[outside].tolist()))[:5]} lie outside rating_range [{low}, {high}]"
+        )
+    return r
 
 
 def _check_classes(y: np.ndarray, n_classes: int) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Training loop of the deep models (HiSTN's recipe by default) and checkpoints.
 
 :func:`fit` trains any ``torch.nn.Module`` mapping a batch ``(n, ...)`` to
-logits ``(n, n_classes)``:
+logits ``(n, n_classes)`` (inputs may be a tuple of row-aligned arrays, e.g.
+EEG windows and peripheral features, passed as ``model(*batches)``; :data:`Inputs`):
 
 * **batches** of ``batch_size`` windows, class-balanced as HiSTN's
   ``sample_generator``: for each sample a class is drawn uniformly among the
@@ -10,7 +11,13 @@ logits ``(n, n_classes)``:
   divided by the batch size, as the authors' ``steps = starts x trials / 256``;
 * **loss**: cross-entropy against soft targets, ``-sum_k q_k log p_k``, with
   HiSTN's ordinal smoothing or one-hot targets (:mod:`biosig.evaluation.labels`);
-  the validation loss uses one-hot targets, as the authors validate;
+  the validation loss uses one-hot targets, as the authors validate. With
+  ``regression=True`` the model's first output is trained on float targets
+  with ``regression_loss``: ``mse``, or ``ccc`` = 1 - Lin's concordance
+  correlation of the batch (:func:`ccc_loss`, the usual loss for continuous
+  valence/arousal), which then also is the validation loss, over all
+  validation windows at once; balanced batches draw over the given ``strata``
+  (e.g. rating bins) instead of classes;
 * **optimiser**: Adam at ``lr``, set to ``lr_steps[e]`` from epoch ``e``
   (HiSTN: 1e-3, 5e-4 from epoch 30); ``model.apply_constraints()`` after
   every step when the model has it (max-norm, Keras semantics);
@@ -50,6 +57,11 @@ from biosig.errors import ConfigError, DataError
 from biosig.evaluation.labels import soft_targets
 
 CHECKPOINT_FORMAT = 1
+
+#: Model inputs: one array ``(n, ...)``, or a tuple of arrays whose rows go
+#: together (EEG windows and peripheral features ``(n, n_features)`` for models
+#: with peripheral nodes); batches are passed as ``model(*arrays)``.
+Inputs = np.ndarray | tuple[np.ndarray, ...]
 
 
 @dataclass
@@ -93,9 +105,9 @@ def resolve_device(requested: str) -> torch.device:
 
 def fit(
     model: nn.Module,
-    x_train: np.ndarray,
+    x_train: Inputs,
     y_train: np.ndarray,
-    x_val: np.ndarray | None,
+    x_val: Inputs | None,
     y_val: np.ndarray | None,
     n_classes: int,
     cfg: TrainConfig,
@@ -106,50 +118,70 @@ def fit(
     batch_size: int | None = None,
     freeze: Sequence[str] = (),
     seed: int | None = None,
+    regression: bool = False,
+    strata: np.ndarray | None = None,
 ) -> FitResult:
     """Train ``model`` in place (see the module docstring); the best epoch's weights are kept.
 
     Parameters
     ----------
     model
-        Maps a float32 batch ``(n, *x_train.shape[1:])`` to logits ``(n, n_classes)``.
+        Maps a float32 batch ``(n, *x_train.shape[1:])`` to logits ``(n, n_classes)``
+        (for a tuple ``x_train``, one batch per array: ``model(*batches)``).
     x_train, y_train
-        Training inputs ``(n_train, ...)`` and class indices ``(n_train,)``.
+        Training inputs ``(n_train, ...)`` (or a tuple of them, :data:`Inputs`) and class indices ``(n_train,)``
+        (regression: float targets ``(n_train,)``).
     x_val, y_val
-        Validation inputs and class indices, or ``None``: then no early
-        stopping, and the last epoch is kept.
+        Validation inputs and class indices (regression: targets), or
+        ``None``: then no early stopping, and the last epoch is kept.
     n_classes
-        Number of classes of the task.
+        Number of classes of the task (regression: the model's outputs, of
+        which the first is trained).
     cfg
         Training settings; the keyword arguments override ``epochs``, ``lr``,
         ``lr_steps``, ``batch_size`` and ``seed`` (fine-tuning uses them).
     freeze
         Prefixes of parameter names left untrained (e.g. ``"temporal_kernels"``).
+    regression
+        Train the first output on float targets with ``cfg.regression_loss``.
+    strata
+        Regression only: ``(n_train,)`` integer stratum of each training row
+        (e.g. :func:`~biosig.evaluation.labels.rating_bins`) over which
+        balanced batches draw; default: one stratum, i.e. uniform draws.
 
     Raises
     ------
     DataError
-        Empty training data, or labels outside ``0..n_classes-1``.
+        Empty training data, labels outside ``0..n_classes-1``, non-finite
+        regression targets or strata not matching the training rows.
     """
     epochs = cfg.epochs if epochs is None else epochs
     lr = cfg.lr if lr is None else lr
     lr_steps = dict(cfg.lr_steps if lr_steps is None else lr_steps)
     batch_size = cfg.batch_size if batch_size is None else batch_size
     seed = cfg.seed if seed is None else seed
-    y_train = _check_labels(y_train, n_classes, "training")
-    if len(x_train) != len(y_train) or not len(x_train):
-        raise DataError(f"training data: {len(x_train)} inputs and {len(y_train)} labels; need equal, non-zero counts")
-    has_val = x_val is not None and y_val is not None and len(x_val) > 0
+    if regression:
+        y_train = _check_values(y_train, "training")
+        draw_on = np.zeros(len(y_train), np.int64) if strata is None else np.asarray(strata)
+        if draw_on.shape != y_train.shape or not np.issubdtype(draw_on.dtype, np.integer):
+            raise DataError(f"strata must be {y_train.shape} integers, one per training row; got {draw_on.dtype} {draw_on.shape}")
+    else:
+        y_train = draw_on = _check_labels(y_train, n_classes, "training")
+    loss_kind = cfg.regression_loss if regression else None
+    if n_rows(x_train) != len(y_train) or not n_rows(x_train):
+        raise DataError(f"training data: {n_rows(x_train)} inputs and {len(y_train)} labels; need equal, non-zero counts")
+    has_val = x_val is not None and y_val is not None and n_rows(x_val) > 0
     if has_val:
-        y_val = _check_labels(y_val, n_classes, "validation")
+        y_val = _check_values(y_val, "validation") if regression else _check_labels(y_val, n_classes, "validation")
     device = resolve_device(cfg.device)
     frozen = [name for name, _ in model.named_parameters() if name.startswith(tuple(freeze))]
     if freeze and not frozen:
         raise ConfigError(f"freeze prefixes {list(freeze)} match no parameter of {type(model).__name__}")
     params = [p for name, p in model.named_parameters() if name not in frozen]
 
-    targets = torch.as_tensor(soft_targets(y_train, n_classes, cfg.label_mode, cfg.sigma), dtype=torch.float32)
-    steps = cfg.steps_per_epoch or math.ceil(len(x_train) / batch_size)
+    soft = y_train[:, None] if regression else soft_targets(y_train, n_classes, cfg.label_mode, cfg.sigma)
+    targets = torch.as_tensor(soft, dtype=torch.float32)
+    steps = cfg.steps_per_epoch or math.ceil(n_rows(x_train) / batch_size)
     rng = np.random.default_rng(seed)
     result = FitResult(device=device.type)
     best_loss, best_state, stale = math.inf, None, 0
@@ -164,16 +196,16 @@ def fit(
             model.train()
             total = 0.0
             for _ in range(steps):
-                rows = draw_batch(rng, y_train, batch_size, cfg.balanced)
-                xb = torch.as_tensor(x_train[rows], dtype=torch.float32).to(device)
-                loss = -(targets[rows].to(device) * F.log_softmax(model(xb), dim=1)).sum(dim=1).mean()
+                rows = draw_batch(rng, draw_on, batch_size, cfg.balanced)
+                xb = as_tensors(take_rows(x_train, rows), device)
+                loss = _loss(model(*xb), targets[rows].to(device), loss_kind)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 if hasattr(model, "apply_constraints"):
                     model.apply_constraints()
                 total += float(loss.detach())
-            val_loss = evaluate_loss(model, x_val, y_val, device) if has_val else None
+            val_loss = evaluate_loss(model, x_val, y_val, device, regression_loss=loss_kind) if has_val else None
             result.history.append({"epoch": epoch, "lr": rate, "train_loss": total / steps, "val_loss": val_loss})
             if not has_val:
                 continue
@@ -194,24 +226,69 @@ def fit(
 
 
 def evaluate_loss(
-    model: nn.Module, x: np.ndarray, y: np.ndarray, device: torch.device | str = "cpu", batch_size: int = 2048
+    model: nn.Module,
+    x: Inputs,
+    y: np.ndarray,
+    device: torch.device | str = "cpu",
+    batch_size: int = 2048,
+    regression_loss: str | None = None,
 ) -> float:
-    """Mean one-hot cross-entropy of ``model`` (eval mode, no gradients) on ``x`` ``(n, ...)``, ``y`` ``(n,)``."""
+    """Loss of ``model`` (eval mode, no gradients) on ``x`` ``(n, ...)`` and ``y`` ``(n,)``.
+
+    Mean one-hot cross-entropy against class indices ``y``; with
+    ``regression_loss`` (``"mse"``, ``"ccc"``) that loss of the first output
+    against float targets ``y`` over all ``n`` rows at once (CCC is not a
+    mean over batches).
+    """
     was_training = model.training
     model.eval()
     total = 0.0
+    outputs = []
     try:
         with torch.no_grad():
-            for lo in range(0, len(x), batch_size):
-                xb = torch.as_tensor(x[lo : lo + batch_size], dtype=torch.float32).to(device)
+            for lo in range(0, n_rows(x), batch_size):
+                xb = as_tensors(take_rows(x, slice(lo, lo + batch_size)), device)
+                if regression_loss is not None:
+                    outputs.append(model(*xb))
+                    continue
                 yb = torch.as_tensor(np.asarray(y[lo : lo + batch_size]), dtype=torch.int64).to(device)
-                total += float(F.cross_entropy(model(xb), yb, reduction="sum"))
+                total += float(F.cross_entropy(model(*xb), yb, reduction="sum"))
+            if regression_loss is not None:
+                targets = torch.as_tensor(np.asarray(y, dtype=np.float32)[:, None]).to(device)
+                return float(_loss(torch.cat(outputs), targets, regression_loss))
     finally:
         model.train(was_training)
-    return total / len(x)
+    return total / n_rows(x)
 
 
-def predict_proba(model: nn.Module, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+def ccc_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``1 - CCC`` of two ``(n,)`` tensors, differentiable; Lin's CCC with population moments.
+
+    ``CCC = 2 cov(p, t) / (var p + var t + (mean p - mean t)^2)``, as
+    :func:`biosig.evaluation.ordinal_metrics.concordance_correlation`. Written
+    in torch because the metric libraries' CCC is not differentiable.
+    """
+    dp, dt = predicted - predicted.mean(), target - target.mean()
+    denominator = dp.pow(2).mean() + dt.pow(2).mean() + (predicted.mean() - target.mean()) ** 2
+    # A batch of one repeated target predicted exactly is 0/0; the epsilon makes it a loss of 1, not NaN.
+    return 1.0 - 2.0 * (dp * dt).mean() / (denominator + 1e-12)
+
+
+def _loss(scores: torch.Tensor, targets: torch.Tensor, kind: str | None) -> torch.Tensor:
+    """Training loss of a batch: soft-target cross-entropy (``kind`` None) or a regression loss of the first output.
+
+    ``scores`` ``(n, n_outputs)``; ``targets`` ``(n, n_classes)`` soft targets or ``(n, 1)`` values.
+    """
+    if kind is None:
+        return -(targets * F.log_softmax(scores, dim=1)).sum(dim=1).mean()
+    if kind == "mse":
+        return F.mse_loss(scores[:, :1], targets)
+    if kind == "ccc":
+        return ccc_loss(scores[:, 0], targets[:, 0])
+    raise ConfigError(f"train.regression_loss {kind!r} is not one of ['mse', 'ccc']")
+
+
+def predict_proba(model: nn.Module, x: Inputs, batch_size: int = 2048) -> np.ndarray:
     """Class probabilities ``(n, n_classes)`` float64 of ``x`` ``(n, ...)`` (eval mode, no gradients).
 
     Runs on the device of the model's parameters.
@@ -222,13 +299,34 @@ def predict_proba(model: nn.Module, x: np.ndarray, batch_size: int = 2048) -> np
     out = []
     try:
         with torch.no_grad():
-            for lo in range(0, len(x), batch_size):
-                xb = torch.as_tensor(x[lo : lo + batch_size], dtype=torch.float32).to(device)
-                out.append(model(xb).double().softmax(dim=1).cpu().numpy())
+            for lo in range(0, n_rows(x), batch_size):
+                xb = as_tensors(take_rows(x, slice(lo, lo + batch_size)), device)
+                out.append(model(*xb).double().softmax(dim=1).cpu().numpy())
     finally:
         model.train(was_training)
     if not out:
         raise DataError("predict_proba got no windows (x has length 0)")
+    return np.concatenate(out)
+
+
+def predict_values(model: nn.Module, x: Inputs, batch_size: int = 2048) -> np.ndarray:
+    """A regression model's first output ``(n,)`` float64 for ``x`` ``(n, ...)`` (eval mode, no gradients).
+
+    Runs on the device of the model's parameters.
+    """
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with torch.no_grad():
+            for lo in range(0, n_rows(x), batch_size):
+                xb = as_tensors(take_rows(x, slice(lo, lo + batch_size)), device)
+                out.append(model(*xb)[:, 0].double().cpu().numpy())
+    finally:
+        model.train(was_training)
+    if not out:
+        raise DataError("predict_values got no windows (x has length 0)")
     return np.concatenate(out)
 
 
@@ -308,6 +406,32 @@ def draw_batch(rng: np.random.Generator, y: np.ndarray, n: int, balanced: bool =
     return order[starts[pick] + (rng.random(n) * counts[pick]).astype(np.int64)]
 
 
+def n_rows(x: Inputs) -> int:
+    """Rows of model inputs (see :data:`Inputs`).
+
+    Raises
+    ------
+    DataError
+        The arrays of a tuple have different numbers of rows.
+    """
+    if not isinstance(x, tuple):
+        return len(x)
+    counts = [len(a) for a in x]
+    if len(set(counts)) != 1:
+        raise DataError(f"model inputs have different numbers of rows: {counts}")
+    return counts[0]
+
+
+def take_rows(x: Inputs, rows: np.ndarray | slice) -> Inputs:
+    """The same ``rows`` of every array of ``x``."""
+    return tuple(a[rows] for a in x) if isinstance(x, tuple) else x[rows]
+
+
+def as_tensors(x: Inputs, device: torch.device | str) -> tuple[torch.Tensor, ...]:
+    """float32 tensors on ``device``, one per array of ``x``, for ``model(*tensors)``."""
+    return tuple(torch.as_tensor(a, dtype=torch.float32).to(device) for a in (x if isinstance(x, tuple) else (x,)))
+
+
 @contextlib.contextmanager
 def _reproducible(seed: int, device: torch.device, threads: int | None) -> Iterator[None]:
     """Seed torch inside a forked RNG, deterministic kernels on the CPU, ``threads`` torch threads; restore all after."""
@@ -325,6 +449,13 @@ def _reproducible(seed: int, device: torch.device, threads: int | None) -> Itera
         finally:
             torch.use_deterministic_algorithms(was_deterministic)
             torch.set_num_threads(was_threads)
+
+
+def _check_values(y: np.ndarray, what: str) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1 or not np.isfinite(y).all():
+        raise DataError(f"{what} regression targets must be a finite 1-D array, got shape {y.shape}")
+    return y
 
 
 def _check_labels(y: np.ndarray, n_classes: int, what: str) -> np.ndarray:

@@ -25,6 +25,32 @@ Inputs (:class:`WindowSet`, float32):
 * ``topomap``: ``(n_windows, n_bands, size, size)`` scalp maps of the DE
   (:func:`graphs.topomap.topomap_interpolator`).
 
+Optional peripheral features (``peripheral_seconds`` set; :attr:`WindowSet.peripheral`,
+for models with peripheral nodes), ``(n_windows, 7)`` float32, columns
+:data:`PERIPHERAL_FEATURES` (``ecg:hr_bpm`` ... ``eda:scr_amplitude_us``):
+
+5. per window, :func:`~biosig.features.peripheral.ecg_window_features` (first
+   ECG lead) and :func:`~biosig.features.peripheral.eda_window_features` of the
+   ``peripheral_seconds`` of signal **ending with the EEG window**: the span
+   ``[t_end - peripheral_seconds, t_end)`` with ``t_end = t_start + length``,
+   cut in each modality as every window is (first sample
+   ``round(t * sfreq)``), so a 1-s EEG window and its span end at the same
+   instant. Only the past is used, so the live pipeline can compute the same
+   row when the window completes; early windows reach back before the record
+   (into the stimulus or the baseline);
+6. minus the trial's **baseline** level: the mean of the same features over
+   consecutive ``peripheral_seconds`` tiles of the whole baseline (tiles that
+   give NaN are left out, as in :func:`biosig.features.extract.subtract_baseline`).
+   A difference, not a z-score: the few tiles of a baseline give no stable
+   spread (an SCR count is often constant), and units stay readable (bpm, ms,
+   µS, counts); models standardise the columns themselves
+   (:class:`graphs.models.layers.PeripheralFusion`).
+
+NaN marks a missing feature (too few beats, a flat or absent signal, no usable
+baseline tile) and is kept: the models treat a node whose features are all NaN
+in a window as absent there and a single NaN as 0, the baseline level, so NaN
+never reaches a weight.
+
 The authors apply no filter; ``preprocess`` optionally runs the MNE
 preprocessing of the main job first (:func:`biosig.preprocess.eeg.preprocess_eeg`).
 """
@@ -41,6 +67,7 @@ import pandas as pd
 from biosig.config import BaselineConfig, PreprocessConfig, WindowConfig
 from biosig.errors import DataError
 from biosig.features.eeg import DEFAULT_BANDS, band_power, differential_entropy
+from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES, ecg_window_features, eda_window_features
 from biosig.preprocess.eeg import preprocess_eeg
 from biosig.preprocess.windows import baseline_zscore, slice_windows, window_table
 from biosig.session import TARGETS, Session
@@ -52,6 +79,13 @@ INPUT_DIMS: dict[str, tuple[str, ...]] = {
     "de": ("channel", "band"),
     "topomap": ("band", "y", "x"),
 }
+
+#: Peripheral nodes and their feature counts, in column order: the ``peripheral``
+#: hyper-parameter of a model fed :attr:`WindowSet.peripheral`.
+PERIPHERAL_NODES: tuple[tuple[str, int], ...] = (("ecg", len(ECG_FEATURES)), ("eda", len(EDA_FEATURES)))
+
+#: Column names of :attr:`WindowSet.peripheral`, ``node:feature``.
+PERIPHERAL_FEATURES: tuple[str, ...] = (*(f"ecg:{f}" for f in ECG_FEATURES), *(f"eda:{f}" for f in EDA_FEATURES))
 
 
 @dataclass(frozen=True)
@@ -76,6 +110,9 @@ class WindowSettings:
         Channels in model order; default: the recording's EEG channels.
     preprocess
         MNE preprocessing before windowing; ``None`` (the authors' choice) uses the raw EEG.
+    peripheral_seconds
+        Span of the peripheral features ending at each window's last sample, s
+        (steps 5-6 of the module docstring); ``None``: no peripheral features.
     """
 
     length: float = 1.0
@@ -87,6 +124,7 @@ class WindowSettings:
     topomap_size: int = 32
     channels: tuple[str, ...] | None = None
     preprocess: PreprocessConfig | None = None
+    peripheral_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +147,12 @@ class WindowSet:
         EEG sampling rate, Hz.
     settings
         How the windows were made.
+    peripheral
+        ``(n_windows, n_features)`` float32 baseline-subtracted ECG/EDA
+        features of the same rows (NaN = missing), or ``None`` when
+        ``settings.peripheral_seconds`` is unset.
+    peripheral_names
+        Columns of ``peripheral`` (:data:`PERIPHERAL_FEATURES`); empty without.
     """
 
     x: np.ndarray
@@ -117,6 +161,8 @@ class WindowSet:
     ch_names: tuple[str, ...]
     sfreq: float
     settings: WindowSettings
+    peripheral: np.ndarray | None = None
+    peripheral_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.x)
@@ -188,7 +234,7 @@ def cohort_windows(
     unknown = sorted(set(kinds) - set(INPUT_DIMS))
     if unknown:
         raise DataError(f"unknown input kinds {unknown}; known: {sorted(INPUT_DIMS)}")
-    raws, des, metas = [], [], []
+    raws, des, metas, peripherals = [], [], [], []
     first: tuple[str, tuple[str, ...], float] | None = None
     for session in sessions:
         records, trials, ch_names, sfreq = session_records(session, settings)
@@ -202,6 +248,8 @@ def cohort_windows(
         rows, first_sample, meta = _window_table(trials, session, settings, sfreq)
         n_samples = int(round(settings.length * sfreq))
         metas.append(meta)
+        if settings.peripheral_seconds is not None:
+            peripherals.append(session_peripheral(session, trials, meta, settings))
         if "de" in kinds or "topomap" in kinds:
             power = band_power(_gather(records, rows, first_sample, n_samples), sfreq, dict(settings.bands))
             de = differential_entropy(power)
@@ -220,16 +268,96 @@ def cohort_windows(
         raise DataError("the cohort has no sessions")
     meta = pd.concat(metas, ignore_index=True)
     ch_names, sfreq = first[1], first[2]
+    extra: tuple = (np.concatenate(peripherals), PERIPHERAL_FEATURES) if peripherals else ()
     out: dict[str, WindowSet] = {}
     if "raw" in kinds:
-        out["raw"] = WindowSet(np.concatenate(raws), meta, INPUT_DIMS["raw"], ch_names, sfreq, settings)
+        out["raw"] = WindowSet(np.concatenate(raws), meta, INPUT_DIMS["raw"], ch_names, sfreq, settings, *extra)
     if "de" in kinds or "topomap" in kinds:
         de = np.concatenate(des)
         if "de" in kinds:
-            out["de"] = WindowSet(de, meta, INPUT_DIMS["de"], ch_names, sfreq, settings)
+            out["de"] = WindowSet(de, meta, INPUT_DIMS["de"], ch_names, sfreq, settings, *extra)
         if "topomap" in kinds:
             topo = topomap_interpolator(ch_names, size=settings.topomap_size)
-            out["topomap"] = WindowSet(topo(de).astype(np.float32), meta, INPUT_DIMS["topomap"], ch_names, sfreq, settings)
+            maps = topo(de).astype(np.float32)
+            out["topomap"] = WindowSet(maps, meta, INPUT_DIMS["topomap"], ch_names, sfreq, settings, *extra)
+    return out
+
+
+def session_peripheral(session: Session, trials: pd.DataFrame, windows: pd.DataFrame, settings: WindowSettings) -> np.ndarray:
+    """Baseline-subtracted ECG/EDA features of one session's windows (steps 5-6 of the module docstring).
+
+    Parameters
+    ----------
+    session
+        The subject's recording; a missing ECG or EDA gives NaN columns.
+    trials
+        Its trial table (baseline onsets and durations, s).
+    windows
+        One row per EEG window: ``trial`` and ``t_start`` (s, session clock).
+    settings
+        ``length`` of the EEG windows and ``peripheral_seconds``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(n_windows, len(PERIPHERAL_FEATURES))`` float32, NaN where missing.
+
+    Raises
+    ------
+    DataError
+        A baseline shorter than ``peripheral_seconds``, or a span outside the
+        recording (the message names the subject and trial).
+    """
+    label = f"subject {session.subject}"
+    seconds = settings.peripheral_seconds
+    if seconds is None:
+        raise DataError(f"{label}: peripheral features need settings.peripheral_seconds")
+    short = trials.loc[trials["baseline_duration"] < seconds - 1e-9]
+    if not short.empty:
+        raise DataError(
+            f"{label}: trials {short['trial'].tolist()} have baselines of {short['baseline_duration'].tolist()} s, "
+            f"shorter than peripheral_seconds={seconds}"
+        )
+    tiles = np.floor(trials["baseline_duration"].to_numpy() / seconds + 1e-9).astype(np.int64)
+    tile_trials = np.repeat(trials["trial"].to_numpy(), tiles)
+    tile_starts = np.concatenate(
+        [onset + seconds * np.arange(n) for onset, n in zip(trials["baseline_onset"], tiles, strict=True)]
+    )
+    window_trials = windows["trial"].to_numpy()
+    starts = np.concatenate([windows["t_start"].to_numpy() + settings.length - seconds, tile_starts])
+    features = _span_features(session, starts, seconds, np.concatenate([window_trials, tile_trials]), label)
+    stimulus, baseline = features[: len(windows)], features[len(windows) :]
+    # pandas' mean skips NaN tiles and gives NaN, silently, for a trial without any usable tile.
+    level = pd.DataFrame(baseline).groupby(tile_trials).mean().reindex(window_trials).to_numpy()
+    return (stimulus - level).astype(np.float32)
+
+
+def _span_features(session: Session, starts: np.ndarray, seconds: float, span_trials: np.ndarray, label: str) -> np.ndarray:
+    """ECG and EDA features ``(n_spans, len(PERIPHERAL_FEATURES))`` of the spans ``[start, start + seconds)`` (s).
+
+    Spans are cut as every window of the project (:func:`biosig.preprocess.windows.window_indices`):
+    first sample ``round(start * sfreq)``, ``round(seconds * sfreq)`` samples.
+    """
+    out = np.full((len(starts), len(PERIPHERAL_FEATURES)), np.nan)
+    column = 0
+    for kind, raw, compute, names in (
+        ("ECG", session.ecg, ecg_window_features, ECG_FEATURES),
+        ("EDA", session.eda, eda_window_features, EDA_FEATURES),
+    ):
+        if raw is not None:
+            sfreq = float(raw.info["sfreq"])
+            signal = raw.get_data(picks=[0])[0]
+            n = int(round(seconds * sfreq))
+            first = np.round(starts * sfreq).astype(np.int64)
+            outside = (first < 0) | (first + n > len(signal))
+            if outside.any():
+                raise DataError(
+                    f"{label}: trial {span_trials[outside][0]}: the {seconds} s {kind} span from "
+                    f"{starts[outside][0]:.3f} s lies outside the {len(signal) / sfreq:.2f} s recording"
+                )
+            values = compute(signal[first[:, None] + np.arange(n)[None, :]], sfreq)
+            out[:, column : column + len(names)] = np.column_stack([values[name] for name in names])
+        column += len(names)
     return out
 
 

@@ -102,10 +102,19 @@ class EEGModel(nn.Module):
         for name, max_value, dim in self._max_norms:
             max_norm_(self.get_parameter(name), max_value, dim)
 
-    def example_input(self, n_batch: int, seed: int = 0) -> torch.Tensor:
-        """Standard-normal input ``(n_batch, *input_shape)`` for shape checks and benchmarks."""
+    def example_input(self, n_batch: int, seed: int = 0) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Standard-normal input ``(n_batch, *input_shape)`` for shape checks and benchmarks.
+
+        A model with peripheral nodes (config ``peripheral``) gets the pair
+        ``(x, peripheral)``, the second ``(n_batch, n_peripheral_features)``:
+        call it as ``model(*inputs)``.
+        """
         gen = torch.Generator().manual_seed(seed)
-        return torch.randn((n_batch, *self.input_shape), generator=gen)
+        x = torch.randn((n_batch, *self.input_shape), generator=gen)
+        n_peripheral = sum(n for _, n in getattr(self.config, "peripheral", ()))
+        if not n_peripheral:
+            return x
+        return x, torch.randn((n_batch, n_peripheral), generator=gen)
 
 
 #: Registered models by name.
@@ -209,7 +218,7 @@ class Prediction:
 
 def predict(
     model: EEGModel,
-    x: torch.Tensor | np.ndarray,
+    x: torch.Tensor | np.ndarray | tuple[torch.Tensor | np.ndarray, ...],
     scale: Sequence[float] | None = None,
     batch_size: int = 4096,
 ) -> Prediction:
@@ -220,7 +229,8 @@ def predict(
     model
         A zoo model.
     x
-        Input ``(n, *model.input_shape)``.
+        Input ``(n, *model.input_shape)``; for a model with peripheral nodes
+        the pair ``(x, peripheral)``, rows aligned, the second ``(n, n_peripheral_features)``.
     scale
         Rating of each class for the expected value, e.g. ``[1, 2, 3, 4, 5]``
         for SAM ratings as classes 0..4; default: the class indices.
@@ -234,12 +244,15 @@ def predict(
         ratings = np.arange(n_out, dtype=float) if scale is None else np.asarray(scale, dtype=float)
         if ratings.shape != (n_out,):
             raise ConfigError(f"scale has {ratings.size} ratings but the model has {n_out} classes")
-    inputs = torch.as_tensor(x, dtype=torch.float32)
+    inputs = [torch.as_tensor(a, dtype=torch.float32) for a in (x if isinstance(x, tuple) else (x,))]
+    if len({len(a) for a in inputs}) > 1:
+        raise DataError(f"predict got inputs with different numbers of rows: {[len(a) for a in inputs]}")
+    chunks = zip(*(a.split(batch_size) for a in inputs), strict=True)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            scores = torch.cat([model(chunk) for chunk in inputs.split(batch_size)]) if len(inputs) else None
+            scores = torch.cat([model(*chunk) for chunk in chunks]) if len(inputs[0]) else None
     finally:
         model.train(was_training)
     if scores is None:

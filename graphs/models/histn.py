@@ -53,19 +53,44 @@ and global levels, linear in time once their attention weights (computed from
 time averages) are known, are evaluated on time averages, since
 ``mean_t(A x) = A mean_t(x)``. Internal tensors are channel-major
 ``(n_channels, n_batch, n_times)`` (see :mod:`graphs.models.layers`).
+
+Peripheral nodes (``peripheral``, not in the paper; issue 4): ECG and EDA
+feature vectors of the window join the global level
+(:class:`~graphs.regions.PeripheralHierarchy`) through
+:class:`~graphs.models.layers.PeripheralFusion`. The EEG global node is the
+1-wide series ``X_G_out`` ``(62, 1)``; each peripheral node's features
+(BatchNorm without affine, then ``Linear(n, 1)``) give one value per window,
+broadcast over the 62 steps, and the star message passing ``g + sum_p e_p``
+replaces ``X_G_out`` in the concatenation. Being linear in time, it runs on the
+time averages like the levels above. ``forward(x, peripheral)`` then takes
+``(n_batch, n_peripheral_features)``; a window with every peripheral feature
+missing (NaN) gets the EEG-only output. For ``{ecg: 4, eda: 3}`` the extra
+trainable parameters are 5 + 4 = 9 (1190 for 5 classes), plus 14 BatchNorm
+statistics.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from torch import nn
 
-from graphs.regions import RegionHierarchy, emotiv14_histn
+from graphs.regions import PeripheralHierarchy, RegionHierarchy, emotiv14_histn, parse_hierarchy, with_peripheral
 
 from .base import EEGModel, ModelConfig, register
-from .layers import ChebyshevFilter, RegionAttention, ToeplitzDepthwise, depthwise_taps, glorot_uniform_
+from .layers import (
+    ChebyshevFilter,
+    PeripheralFusion,
+    PeripheralNodes,
+    RegionAttention,
+    ToeplitzDepthwise,
+    check_peripheral,
+    depthwise_taps,
+    glorot_uniform_,
+)
 
 
 class HiSTNConfig(ModelConfig):
@@ -75,6 +100,9 @@ class HiSTNConfig(ModelConfig):
     ----------
     hierarchy
         Channels -> regions -> global; the input's channel order is ``hierarchy.channels``.
+        Also accepts a name (``deap32``), a montage mapping or the explicit
+        mapping (:func:`graphs.regions.parse_hierarchy`); the JSON dump is the
+        explicit form, which reads back to the same hierarchy.
     n_times
         Window length in samples (1 s at 128 Hz).
     n_filters
@@ -94,6 +122,11 @@ class HiSTNConfig(ModelConfig):
         Chebyshev order on the region graph.
     dropout
         Dropout rate after pooling and before the classifier (0.5 SD, 0.2 SI).
+    peripheral
+        Peripheral nodes at the global level, ``((name, n_features), ...)``
+        (e.g. ``{ecg: 4, eda: 3}``, the columns of
+        :data:`biosig.evaluation.windows_dataset.PERIPHERAL_NODES`); empty: the
+        published EEG-only model. See "Peripheral nodes" in the module docstring.
     """
 
     hierarchy: RegionHierarchy = Field(default_factory=emotiv14_histn)
@@ -106,6 +139,12 @@ class HiSTNConfig(ModelConfig):
     node_hops: int | tuple[int, ...] = 2
     region_hops: int = Field(2, ge=1)
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    peripheral: PeripheralNodes = ()
+
+    @field_validator("hierarchy", mode="before")
+    @classmethod
+    def _resolve_hierarchy(cls, value: Any) -> RegionHierarchy:
+        return parse_hierarchy(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> HiSTNConfig:
@@ -118,7 +157,13 @@ class HiSTNConfig(ModelConfig):
             raise ValueError(
                 f"n_times={self.n_times} is too short for depthwise_kernel={self.depthwise_kernel} and pool={self.pool}"
             )
+        if self.peripheral:
+            self.peripheral_hierarchy()  # names clashing with a channel, region or the global node raise here
         return self
+
+    def peripheral_hierarchy(self) -> PeripheralHierarchy:
+        """The hierarchy with the :attr:`peripheral` nodes at its global level."""
+        return with_peripheral(self.hierarchy, [name for name, _ in self.peripheral])
 
     @property
     def hops_per_region(self) -> tuple[int, ...]:
@@ -147,6 +192,7 @@ class HiSTN(EEGModel):
         hier = cfg.hierarchy
         self.region_sizes = tuple(len(chs) for _, chs in hier.regions)
         n_ch, n_reg = len(hier.channels), len(self.region_sizes)
+        self.peripheral_fusion: PeripheralFusion | None = None
         with self.seeded(seed):
             self.temporal_kernels = nn.Parameter(torch.empty(cfg.n_filters, cfg.temporal_kernel))
             self.merge = nn.Parameter(torch.empty(n_ch, cfg.n_filters))
@@ -164,6 +210,11 @@ class HiSTN(EEGModel):
             self.global_attention_node = RegionAttention([n_reg])
             self.classifier = nn.Linear(n_ch + n_reg + 1, cfg.n_outputs)
             self.reset_parameters()
+            if cfg.peripheral:
+                # Drawn after the EEG weights, which are thus those of the EEG-only model of the same seed.
+                self.peripheral_fusion = PeripheralFusion(
+                    [n for _, n in cfg.peripheral], 1, cfg.peripheral_hierarchy().global_adjacency()
+                )
         self.toeplitz = ToeplitzDepthwise(cfg.temporal_kernel, cfg.n_times)
         self.add_max_norm("merge", 1.0, ())
         self.add_max_norm("temporal_depthwise", 1.0, (1,))
@@ -208,22 +259,26 @@ class HiSTN(EEGModel):
             glorot_uniform_(kernel, len(kernel), len(kernel))
         glorot_uniform_(self.classifier.weight, self.classifier.in_features, self.classifier.out_features)
         nn.init.zeros_(self.classifier.bias)
+        if self.peripheral_fusion is not None:
+            self.peripheral_fusion.reset_parameters()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Scores ``(n_batch, n_outputs)`` from windows ``(n_batch, n_channels, n_times)``."""
+    def forward(self, x: torch.Tensor, peripheral: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores ``(n_batch, n_outputs)`` from windows ``(n_batch, n_channels, n_times)``.
+
+        ``peripheral`` ``(n_batch, n_peripheral_features)`` (NaN = missing) is
+        required with peripheral nodes and refused without.
+        """
         self.check_input(x)
+        check_peripheral(self, self.peripheral_fusion, x, peripheral)
         head = self.temporal_head(x)
         node = self.node_level(head)
         head_mean, node_mean = head.mean(dim=-1), node.mean(dim=-1)
         regions_head = self.region_attention_head(head_mean)
         regions_node = self.region_attention_node(node_mean)
-        features = torch.cat(
-            [
-                head_mean + node_mean,
-                self.region_mp(regions_head) + regions_node,
-                self.global_attention_head(regions_head) + self.global_attention_node(regions_node),
-            ]
-        ).T
+        global_node = self.global_attention_head(regions_head) + self.global_attention_node(regions_node)
+        if self.peripheral_fusion is not None:
+            global_node = self.peripheral_fusion(global_node.T, peripheral).T
+        features = torch.cat([head_mean + node_mean, self.region_mp(regions_head) + regions_node, global_node]).T
         return self.classifier(F.dropout(features, self.config.dropout, self.training))
 
     def temporal_head(self, x: torch.Tensor) -> torch.Tensor:
