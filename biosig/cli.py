@@ -43,10 +43,10 @@ def _register_commands() -> None:
     from biosig.commands.distill import distill
     from biosig.commands.preprocess import preprocess
     from biosig.commands.train import train
-    from streaming.cli import record, replay, stream
+    from streaming.cli import calibrate, record, replay, stream
     from streaming.liveview.cli import liveview
 
-    for command in (preprocess, train, distill, stream, replay, record, liveview):
+    for command in (preprocess, train, distill, stream, calibrate, replay, record, liveview):
         app.command()(command)
 
 

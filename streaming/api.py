@@ -5,10 +5,14 @@ Call :func:`streaming.lslconfig.use_lsl_config` before importing this module.
 A :class:`LiveSession` resolves the EEG stream (and any other streams, each
 read at its own rate into its own ring buffer), checks it against the
 model (channel names from the stream's XML or the query; every model channel
-must be there, in any order; the rate must be the model's), then runs the
-:class:`~streaming.online.OnlinePipeline` on a processing thread that wakes
-when samples arrive. Every window is published on the ``biosig-affect``
-outlet, logged if asked, and queued for the iterator; state changes go to
+must be there, in any order; another rate than the model's is resampled),
+then runs the :class:`~streaming.online.OnlinePipeline` on a processing
+thread that wakes when samples arrive. With ``ecg``/``eda`` streams, each
+window's features also hold the heart-rate/HRV and EDA features of the
+trailing ``peripheral_seconds`` of those streams (NaN while not available);
+``interpolate`` and ``ica`` choose the live bad-channel interpolation and a
+fixed ICA cleaning (:mod:`streaming.spatial`). Every window is published on
+the ``biosig-affect`` outlet, logged if asked, and queued for the iterator; state changes go to
 ``biosig-affect-markers`` (:mod:`streaming.outlet`). When the EEG stream is
 lost, the segment ends (filters and windows restart once samples return),
 so no prediction ever covers the gap. The iterator's queue is bounded and
@@ -38,15 +42,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import mne
 import numpy as np
 import torch
 
-from biosig.errors import BiosigError, DataError
+from biosig.errors import BiosigError, ConfigError, DataError
 from streaming.buffer import Cursor, Event, Read
+from streaming.calibrate import StreamCalibrator
 from streaming.inlet import StreamQuery, StreamReader
 from streaming.model_io import LiveModel, load_live_model
 from streaming.online import OnlinePipeline, QualityConfig, WindowResult
 from streaming.outlet import AFFECT_STREAM_NAME, AffectOutlet, DropOldestQueue, PredictionLog
+from streaming.spatial import ica_map, load_ica
 
 ModelArg = LiveModel | str | Path | Sequence[str | Path]
 
@@ -92,6 +99,24 @@ class LiveSession:
     torch_threads
         If given, ``torch.set_num_threads`` for this process (1 keeps latency
         steady on a small machine).
+    calibrate
+        Seconds of rest at the start of the stream (after the filter warm-up)
+        that calibrate a model whose normalisation needs it
+        (:mod:`streaming.calibrate`): the session publishes ``calibrating`` and
+        ``calibrated`` events, then predicts. None: the model must be
+        calibrated already.
+    ecg, eda
+        ECG (volts) and EDA (siemens) streams whose features each window gets
+        (:func:`streaming.online.trailing_span`); the first channel of the
+        stream's type (``ecg``; ``eda`` or ``gsr``) is used, else its first channel.
+    peripheral_seconds
+        Length of the trailing ECG/EDA span, s.
+    interpolate
+        Interpolate bad channels in the windows that get a prediction (None:
+        when the montage has every channel's position).
+    ica
+        An ICA saved by MNE (``*-ica.fif``, :func:`streaming.spatial.fit_live_ica`)
+        or a fitted one, applied to every window; None: no ICA.
     """
 
     def __init__(
@@ -115,12 +140,34 @@ class LiveSession:
         keep_signals: bool = False,
         buffer_seconds: float = 10.0,
         torch_threads: int | None = None,
+        calibrate: float | None = None,
+        ecg: StreamQuery | str | None = None,
+        eda: StreamQuery | str | None = None,
+        peripheral_seconds: float = 10.0,
+        interpolate: bool | None = None,
+        ica: str | Path | mne.preprocessing.ICA | None = None,
     ) -> None:
-        self.model = model if isinstance(model, LiveModel) else load_live_model(model, hop=hop)
+        if isinstance(model, LiveModel):
+            self.model = model
+        else:
+            self.model = load_live_model(model, hop=hop, allow_uncalibrated=calibrate is not None)
         if hop is not None and isinstance(model, LiveModel):
             self.model = LiveModel(model.spec.with_hop(hop), model.models)
         self.eeg_query = StreamQuery.parse(eeg) if isinstance(eeg, str) else eeg
         self.other_queries = [StreamQuery.parse(q) if isinstance(q, str) else q for q in streams]
+        self.peripheral_queries = {
+            kind: StreamQuery.parse(q) if isinstance(q, str) else q
+            for kind, q in (("ecg", ecg), ("eda", eda))
+            if q is not None
+        }
+        self.peripheral_seconds = peripheral_seconds
+        self.interpolate = interpolate
+        # Read and checked against the model's channels now, so that a missing or wrong file fails (naming
+        # it) before any stream is resolved.
+        self.ica = load_ica(ica) if isinstance(ica, str | Path) else ica
+        if self.ica is not None:
+            ica_map(self.ica, self.model.spec.channels, str(ica) if isinstance(ica, str | Path) else "ICA")
+        self._peripheral: list[tuple[str, StreamReader, int]] = []
         self.quality = quality
         self.outlet_wanted = outlet
         self.outlet_name = outlet_name
@@ -135,6 +182,8 @@ class LiveSession:
         self.keep_signals = keep_signals
         self.buffer_seconds = buffer_seconds
         self.torch_threads = torch_threads
+        self.calibrate = calibrate
+        self.calibrator: StreamCalibrator | None = None
         self.events: deque[Event] = deque(maxlen=1024)
         self.n_events = 0
         self.error: BaseException | None = None
@@ -156,22 +205,28 @@ class LiveSession:
         ------
         DataError
             A stream is not found (the message lists those found), lacks a
-            model channel, or has another sampling rate than the model.
+            model channel, or has an irregular rate or one the model's cannot be
+            reached from (:func:`streaming.resample.resample_factors`).
+        ConfigError
+            The model needs a calibration and none was asked for, or
+            ``calibrate`` was given for a model with a fixed normalisation.
         """
         if self.torch_threads is not None:
             torch.set_num_threads(self.torch_threads)
         spec = self.model.spec
+        if self.calibrate is None and spec.needs_calibration:
+            raise ConfigError(
+                "the live model needs a calibration: give calibrate=SECONDS of rest at the start of the stream "
+                "(biosig stream --calibrate) or calibrate its checkpoints with biosig calibrate"
+            )
         try:
             self.eeg = StreamReader(
                 self.eeg_query, buffer_seconds=self.buffer_seconds, resolve_timeout=self.resolve_timeout,
                 lost_after=self.lost_after, dejitter=self.dejitter,
             )  # fmt: skip
             where = f"LSL stream {self.eeg.name_!r}"
-            if abs(self.eeg.rate - spec.sfreq) > 1e-6 * spec.sfreq:
-                raise DataError(
-                    f"{where} runs at {self.eeg.rate:g} Hz but the model takes {spec.sfreq:g} Hz "
-                    "(the live pipeline does not resample)"
-                )
+            if self.eeg.rate <= 0:
+                raise DataError(f"{where} has an irregular rate; the live pipeline needs a nominal EEG rate")
             self._picks = self.eeg.layout.indices_of(spec.channels, where)
             self.others = [
                 StreamReader(
@@ -180,10 +235,23 @@ class LiveSession:
                 )  # fmt: skip
                 for q in self.other_queries
             ]
-            self.pipeline = OnlinePipeline(
-                self.model, self.quality, gap_tolerance=self.gap_tolerance, max_lag=self.max_lag,
-                keep_signals=self.keep_signals,
-            )  # fmt: skip
+            for kind, query in self.peripheral_queries.items():
+                reader = StreamReader(
+                    query, buffer_seconds=self.buffer_seconds, resolve_timeout=self.resolve_timeout,
+                    lost_after=self.lost_after, dejitter=self.dejitter,
+                )  # fmt: skip
+                self.others.append(reader)
+                if reader.rate <= 0:
+                    raise DataError(f"{kind} stream {reader.name_!r} has an irregular rate; its features need one")
+                types = reader.layout.types
+                wanted = ("eda", "gsr") if kind == "eda" else (kind,)
+                channel = next((i for i, t in enumerate(types) if t in wanted), 0)
+                self._peripheral.append((kind, reader, channel))
+            self.pipeline = self._make_pipeline()
+            if self.calibrate is not None:
+                self.calibrator = StreamCalibrator(
+                    spec, self.calibrate, self.gap_tolerance, self.quality, stream_sfreq=self.eeg.rate, ica=self.ica
+                )
             if self.outlet_wanted:
                 models = [f"{'+'.join(e.targets)}: {type(e.model).__name__}" for e in self.model.models]
                 self.outlet = AffectOutlet(
@@ -274,19 +342,25 @@ class LiveSession:
         assert self.eeg is not None and self.pipeline is not None
         cursor = Cursor()
         other_cursors = [Cursor() for _ in self.others]
+        kinds = {id(reader): (kind, channel) for kind, reader, channel in self._peripheral}
         try:
             while not self._stop.is_set():
                 for reader in (self.eeg, *self.others):
                     if reader.error is not None:
                         raise reader.error
-                if self.eeg.buffer.wait(cursor, timeout=0.2):
-                    self._consume(self.eeg.buffer.read(cursor))
+                new_eeg = self.eeg.buffer.wait(cursor, timeout=0.2)
+                # The other streams first: the EEG windows about to close take their peripheral spans.
                 for reader, other in zip(self.others, other_cursors, strict=True):
                     read = reader.buffer.read(other)
                     if read.missed:
                         self._overrun(reader, read.missed)
+                    if id(reader) in kinds and len(read.stamps):
+                        kind, channel = kinds[id(reader)]
+                        self.pipeline.add_peripheral(kind, read.data[:, channel], read.stamps)
                     for _, event in read.events:
                         self._publish_event(event)
+                if new_eeg:
+                    self._consume(self.eeg.buffer.read(cursor))
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer by __iter__
             self.error = exc
             self.queue.close()
@@ -310,6 +384,10 @@ class LiveSession:
         if not len(stamps):
             return
         assert self.pipeline is not None
+        if self.calibrator is not None:
+            data, stamps = self._calibrate(data, stamps)
+            if not len(stamps):
+                return
         step = self.pipeline.process(data[:, self._picks], stamps)
         for event in step.events:
             self._publish_event(event)
@@ -319,6 +397,30 @@ class LiveSession:
             if self.log is not None:
                 self.log.put(result)
             self.queue.put(result)
+
+    def _make_pipeline(self) -> OnlinePipeline:
+        assert self.eeg is not None
+        return OnlinePipeline(
+            self.model, self.quality, gap_tolerance=self.gap_tolerance, max_lag=self.max_lag,
+            keep_signals=self.keep_signals, stream_sfreq=self.eeg.rate, interpolate=self.interpolate, ica=self.ica,
+            peripheral={kind: reader.rate for kind, reader, _ in self._peripheral},
+            peripheral_seconds=self.peripheral_seconds,
+        )  # fmt: skip
+
+    def _calibrate(self, data: np.ndarray, stamps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Feed the calibration; once complete, a pipeline of the calibrated model. The samples it left."""
+        assert self.calibrator is not None
+        used, events = self.calibrator.feed(data[:, self._picks], stamps)
+        for event in events:
+            self._publish_event(event)
+        done = self.calibrator.result
+        if done is None:
+            return data[:0], stamps[:0]
+        self.model = LiveModel(self.model.spec.calibrated(done.stats.mean, done.stats.std), self.model.models)
+        # A fresh pipeline: its filters warm up again from a zero state, its first window starts after the rest.
+        self.pipeline = self._make_pipeline()
+        self.calibrator = None
+        return data[used:], stamps[used:]
 
     def _publish_event(self, event: Event) -> None:
         self.events.append(event)

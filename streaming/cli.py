@@ -1,4 +1,4 @@
-"""``biosig stream``, ``biosig replay``, ``biosig record``: the live side on the command line.
+"""``biosig stream``, ``biosig replay``, ``biosig record``, ``biosig calibrate``: the live side on the command line.
 
 Every command first puts an LSL configuration in force (``--lsl-config
 PATH``; default: the shipped loopback-only ``streaming/lsl_api.cfg``, which
@@ -59,12 +59,30 @@ def stream(
     name: str = typer.Option("biosig-affect", "--name", help="Name of the affect stream (markers: NAME-markers)."),
     duration: float | None = typer.Option(None, "--duration", min=0, help="Stop after this many seconds."),
     min_quality: float = typer.Option(
-        1.0, "--min-quality", min=0, max=1, help="Smallest fraction of good channels that still gets a prediction."
-    ),
+        1.0, "--min-quality", min=0, max=1,
+        help="Smallest fraction of good channels that still gets a prediction (its bad channels interpolated; "
+        "0.75 predicts where offline preprocessing would still interpolate).",
+    ),  # fmt: skip
     max_lag: float = typer.Option(1.0, "--max-lag", min=0, help="Skip windows older than this (s) when behind."),
     lost_after: float = typer.Option(2.0, "--lost-after", min=0.1, help="Seconds without samples = stream lost."),
     resolve_timeout: float = typer.Option(2.0, "--resolve-timeout", min=0.1, help="Seconds to find the streams."),
     no_dejitter: bool = typer.Option(False, "--no-dejitter", help="Keep the sender's stamps (clock-corrected only)."),
+    calibrate: float | None = typer.Option(
+        None, "--calibrate", min=0.1,
+        help="Seconds of rest at the start of the stream (after the filter warm-up) that calibrate a checkpoint "
+        "of biosig train --export before it predicts.",
+    ),  # fmt: skip
+    ecg: str | None = typer.Option(None, "--ecg", help="ECG stream (name=X,...): heart rate/HRV features per window."),
+    eda: str | None = typer.Option(None, "--eda", help="EDA stream (name=X,...): tonic level/SCR features per window."),
+    peripheral_seconds: float = typer.Option(
+        10.0, "--peripheral-seconds", min=1.0, help="Trailing span of the ECG/EDA features, s."
+    ),
+    ica: Path | None = typer.Option(
+        None, "--ica", help="ICA cleaning fitted offline, saved by MNE (*-ica.fif; streaming.spatial.fit_live_ica)."
+    ),
+    no_interpolate: bool = typer.Option(
+        False, "--no-interpolate", help="Keep bad channels as they are (default: spherical-spline interpolation)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
     lsl_config: Path | None = typer.Option(None, "--lsl-config", help=_LSL_CONFIG_HELP),
 ) -> None:
@@ -81,7 +99,8 @@ def stream(
         session = LiveSession(
             model, query, other, hop=hop, log=log, quality=QualityConfig(min_quality=min_quality), max_lag=max_lag,
             lost_after=lost_after, resolve_timeout=resolve_timeout, dejitter=not no_dejitter, torch_threads=1,
-            outlet_name=name, source_id=name,
+            outlet_name=name, source_id=name, calibrate=calibrate, ecg=ecg, eda=eda,
+            peripheral_seconds=peripheral_seconds, ica=ica, interpolate=False if no_interpolate else None,
         )  # fmt: skip
         t0 = time.monotonic()
         with session:
@@ -145,3 +164,39 @@ def record(
             on_started=lambda: console.print(f"recording to {out}", highlight=False),
         )  # fmt: skip
         console.print(f"written {path}")
+
+
+def calibrate(
+    checkpoints: list[Path] = typer.Argument(..., help="Checkpoints of biosig train --export; one calibration for all."),
+    source: str = typer.Option(
+        ..., "--from", help="Rest recording: a file read_session reads (EDF, BDF, XDF...) or synthetic:S01."
+    ),
+    start: float | None = typer.Option(
+        None, "--start", min=0, help="Start of the rest in s (default: the first trial's baseline, else 0)."
+    ),
+    seconds: float = typer.Option(
+        60.0, "--seconds", min=0.1, help="Seconds of rest (the middle of the first baseline when that is longer)."
+    ),
+    out: Path = typer.Option(..., "--out", help="Folder of the calibrated copies (same names; inputs are kept)."),
+    ica: Path | None = typer.Option(
+        None, "--ica", help="The ICA the live session applies (biosig stream --ica): the rest is cleaned the same way."
+    ),
+) -> None:
+    """Calibrate checkpoints with a rest recording: per-channel mean and std after the live filters."""
+    with _command(None):  # the recording is read through streaming.replay, which loads liblsl
+        from streaming.calibrate import calibrate_checkpoints
+        from streaming.replay import load_source
+        from streaming.spatial import load_ica
+
+        cleaning = None if ica is None else load_ica(ica)
+        written, calibration = calibrate_checkpoints(
+            checkpoints, load_source(source), out, start=start, seconds=seconds, source=source, ica=cleaning
+        )
+        console.print(
+            f"rest: {source}, {calibration.seconds:g} s from {calibration.start:g} s "
+            f"({calibration.stats.samples} samples after the filter warm-up)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for path in written:
+            console.print(f"written {path}", highlight=False, soft_wrap=True)

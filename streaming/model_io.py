@@ -17,26 +17,57 @@ key                 meaning
 ``scale``           rating of each class for the expected value (default ``[1..5]`` for
                     ``task: five_class``, ``[0, 1]`` for ``task: binary``, else class indices)
 ``channels``        EEG channels in model order
-``sfreq``           sampling rate in Hz (the stream must have it: there is no live resampling)
+``sfreq``           sampling rate of the model's inputs in Hz (a stream at another rate is
+                    resampled to it)
 ``window``          ``{"length": s, "hop": s}``; raw-input models need ``length * sfreq == n_times``
                     (else ``train_config.windows`` of ``biosig train``)
 ``features``        :class:`~biosig.config.FeatureConfig` as a mapping (bands of DE inputs)
 ``preprocess``      ``{"filter": FilterConfig mapping, "reference": "average" | [names] | null}``;
                     ``null`` means the model was trained on unfiltered EEG
-``normalization``   optional ``{"offset": [...], "scale": [...]}`` per channel, in volts:
-                    inputs are ``(x - offset) / scale`` (the live stand-in for the baseline
-                    z-score of training: statistics of a calibration rest recording)
+``normalization``   optional; inputs are ``(x - offset) / scale`` per channel, ``x`` the
+                    window after the live chain (filters, resampling, reference, ICA) in
+                    volts. Fixed:
+                    ``{"offset": [...], "scale": [...]}`` (V). Calibrated (``biosig train
+                    --export`` writes it): ``{"calibrate": true, "max_scale": [...]}``, which
+                    needs a calibration before it streams; calibrating adds ``offset`` (rest
+                    mean, V), ``scale`` (rest standard deviation x ``max_scale``, V) and
+                    ``calibration`` (where the rest came from: ``source``, ``start`` s,
+                    ``seconds``, ``samples``)
 ==================  ===========================================================================
 
 Every model of a live model must agree on the input keys (channels, rate,
 window, features, preprocessing, normalisation); a disagreement is a
 :class:`~biosig.errors.ConfigError` naming the key and both files.
+
+**Calibration.** ``biosig train`` z-scores each trial against the middle of
+its own pre-trial baseline and divides raw inputs by each record's channel
+maximum (:mod:`biosig.evaluation.windows_dataset`); neither exists live, where
+there are no trials and the future is unknown. Their causal stand-ins:
+
+==========================  ===========================  ================================================
+training                    live                         where
+==========================  ===========================  ================================================
+baseline mean, std of the   ``offset``, ``scale``: mean  :mod:`streaming.calibrate`, from a rest file
+trial (per channel)         and std of a rest recording  (``biosig calibrate``) or the first seconds of
+                            at the start of the session  the stream (``biosig stream --calibrate S``)
+                            after the live chain (causal
+                            filters, resampling,
+                            reference, ICA)
+record max |z| (raw inputs  ``max_scale``: fixed factor  :mod:`biosig.evaluation.export`: harmonic mean
+only)                       per channel, measured on     over training records of max |z| (ones for DE
+                            the training records         inputs)
+==========================  ===========================  ================================================
+
+A checkpoint with ``calibrate: true`` and no ``offset`` is refused by
+:func:`load_live_model` (a :class:`~biosig.errors.ConfigError` naming the
+file and both ways to calibrate) unless the caller calibrates it from the
+stream (``allow_uncalibrated``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,6 +107,13 @@ class LiveSpec:
         Bands (Hz) of the DE inputs and asymmetry pairs.
     offset, scale
         Per-channel normalisation ``(x - offset) / scale`` in volts, ``(n_channels,)``; None for none.
+    calibrate
+        The normalisation comes from a calibration rest recording (module
+        docstring): ``offset`` is its mean and ``scale`` its standard
+        deviation times ``max_scale``; both None until calibrated.
+    max_scale
+        Fixed per-channel factor of a calibrated normalisation, ``(n_channels,)``
+        (unitless; None when ``calibrate`` is false).
     """
 
     channels: tuple[str, ...]
@@ -86,18 +124,38 @@ class LiveSpec:
     features: FeatureConfig
     offset: np.ndarray | None = None
     scale: np.ndarray | None = None
+    calibrate: bool = False
+    max_scale: np.ndarray | None = None
 
     @property
     def n_window(self) -> int:
         """Samples per window."""
         return int(round(self.window.length * self.sfreq))
 
+    @property
+    def needs_calibration(self) -> bool:
+        """Whether the normalisation still waits for a calibration rest recording."""
+        return self.calibrate and self.offset is None
+
     def with_hop(self, hop: float) -> LiveSpec:
         """The same spec with another hop in seconds (the hop is a live choice, not a trained one)."""
-        return LiveSpec(
-            self.channels, self.sfreq, WindowConfig(length=self.window.length, hop=hop), self.filter,
-            self.reference, self.features, self.offset, self.scale,
-        )  # fmt: skip
+        return replace(self, window=WindowConfig(length=self.window.length, hop=hop))
+
+    def calibrated(self, mean: np.ndarray, std: np.ndarray) -> LiveSpec:
+        """The spec normalised by a rest recording's per-channel ``mean`` and ``std`` (V, ``(n_channels,)``).
+
+        Raises
+        ------
+        ConfigError
+            The spec's normalisation is not a calibrated one (fixed or none).
+        """
+        if not self.calibrate:
+            raise ConfigError(
+                "the model's normalisation is not calibrated from a rest recording (its metadata has no "
+                "normalization.calibrate: true); there is nothing to calibrate"
+            )
+        factor = np.ones(len(self.channels)) if self.max_scale is None else self.max_scale
+        return replace(self, offset=np.asarray(mean, dtype=float), scale=np.asarray(std, dtype=float) * factor)
 
     def as_metadata(self) -> dict[str, Any]:
         """The input keys of the checkpoint metadata (module docstring)."""
@@ -113,7 +171,14 @@ class LiveSpec:
                 "reference": list(self.reference) if isinstance(self.reference, tuple) else self.reference,
             },
         }
-        if self.offset is not None or self.scale is not None:
+        if self.calibrate:
+            n = len(self.channels)
+            norm: dict[str, Any] = {"calibrate": True}
+            norm["max_scale"] = [float(v) for v in (np.ones(n) if self.max_scale is None else self.max_scale)]
+            if self.offset is not None and self.scale is not None:
+                norm.update(offset=[float(v) for v in self.offset], scale=[float(v) for v in self.scale])
+            meta["normalization"] = norm
+        elif self.offset is not None or self.scale is not None:
             n = len(self.channels)
             offset = np.zeros(n) if self.offset is None else self.offset
             scale = np.ones(n) if self.scale is None else self.scale
@@ -243,7 +308,9 @@ def save_live_checkpoint(path: str | Path, model: EEGModel, metadata: Mapping[st
     return save_checkpoint(path, model, dict(metadata))
 
 
-def load_live_model(paths: str | Path | Sequence[str | Path], *, hop: float | None = None) -> LiveModel:
+def load_live_model(
+    paths: str | Path | Sequence[str | Path], *, hop: float | None = None, allow_uncalibrated: bool = False
+) -> LiveModel:
     """Load one checkpoint per model into a :class:`LiveModel`.
 
     Parameters
@@ -253,14 +320,18 @@ def load_live_model(paths: str | Path | Sequence[str | Path], *, hop: float | No
         and an arousal classifier.
     hop
         Window hop in seconds for the live run; default: the checkpoints' hop.
+    allow_uncalibrated
+        Accept checkpoints that still need a calibration (the caller
+        calibrates the returned model's spec, e.g. from the stream).
 
     Raises
     ------
     DataError
         A file is missing or not a checkpoint.
     ConfigError
-        Metadata keys missing or invalid, or the checkpoints disagree on the
-        input (the message names the key and the files).
+        Metadata keys missing or invalid, the checkpoints disagree on the
+        input (the message names the key and the files), or they need a
+        calibration and ``allow_uncalibrated`` is false.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
@@ -285,6 +356,14 @@ def load_live_model(paths: str | Path | Sequence[str | Path], *, hop: float | No
                     )
         entries.append(_target_model(meta, state, source))
     assert spec is not None
+    if spec.needs_calibration and not allow_uncalibrated:
+        files = " ".join(str(p) for p in paths)
+        raise ConfigError(
+            f"{files}: the model needs a calibration (its normalisation is the statistics of a rest recording "
+            f"of the live session): run `biosig calibrate {files} --from REST_RECORDING --out DIR` and stream "
+            "the calibrated copies, or calibrate from the stream's first seconds of rest with "
+            "`biosig stream --calibrate 60`"
+        )
     if hop is not None:
         spec = spec.with_hop(hop)
     return LiveModel(spec, entries)
@@ -313,13 +392,14 @@ def _window(meta: Mapping[str, Any]) -> Any:
 def spec_from_metadata(meta: Mapping[str, Any], source: str = "checkpoint") -> LiveSpec:
     """The :class:`LiveSpec` described by checkpoint metadata (module docstring).
 
-    Checkpoints of ``biosig train`` name the model config ``model_config``
-    and keep the window in ``train_config.windows``; both are accepted. They
-    do not record the channels, the sampling rate, the per-channel
-    normalisation (training z-scores each trial against its own baseline,
-    which has no causal live equivalent) nor, when their windows were
+    Checkpoints of ``biosig train``'s folds name the model config
+    ``model_config`` and keep the window in ``train_config.windows``; both are
+    accepted. They do not record the channels, the sampling rate, the
+    normalisation (training z-scores each trial against its own baseline: live,
+    a calibration stands in, module docstring) nor, when their windows were
     preprocessed, the filters: those must be added (:func:`live_metadata`
-    writes every key), else a :class:`ConfigError` lists them.
+    writes every key; ``biosig train --export`` writes such checkpoints), else
+    a :class:`ConfigError` lists them.
     """
     found = {"model": meta.get("model"), "hparams": _hparams(meta), "channels": meta.get("channels"),
              "sfreq": meta.get("sfreq"), "window": _window(meta)}  # fmt: skip
@@ -327,7 +407,8 @@ def spec_from_metadata(meta: Mapping[str, Any], source: str = "checkpoint") -> L
     trained = _train_windows(meta)
     if trained is not None:
         # biosig train z-scores each trial against its own baseline (and may divide by the record's
-        # maximum): nothing causal reproduces that live, so the checkpoint must bring fixed statistics.
+        # maximum): nothing causal reproduces that live, so the checkpoint must say how it is normalised
+        # (fixed statistics, or a calibration).
         if "normalization" not in meta:
             missing.append("normalization")
         if trained.get("preprocess") and "preprocess" not in meta:
@@ -355,16 +436,37 @@ def spec_from_metadata(meta: Mapping[str, Any], source: str = "checkpoint") -> L
         )
     channels = tuple(str(ch) for ch in meta["channels"])
     sfreq = float(meta["sfreq"])
-    offset = scale = None
-    norm = meta.get("normalization")
-    if norm is not None:
-        offset = np.asarray(norm.get("offset", np.zeros(len(channels))), dtype=float)
-        scale = np.asarray(norm.get("scale", np.ones(len(channels))), dtype=float)
-        if offset.shape != (len(channels),) or scale.shape != (len(channels),) or not (scale > 0).all():
-            raise ConfigError(
-                f"{source}: normalization needs {len(channels)} offsets and {len(channels)} positive scales"
-            )
-    return LiveSpec(channels, sfreq, window, filt, reference, features, offset, scale)
+    offset, scale, calibrate, max_scale = _normalization(meta.get("normalization"), len(channels), source)
+    return LiveSpec(channels, sfreq, window, filt, reference, features, offset, scale, calibrate, max_scale)
+
+
+def _normalization(
+    norm: Any, n: int, source: str
+) -> tuple[np.ndarray | None, np.ndarray | None, bool, np.ndarray | None]:
+    """``offset``, ``scale``, ``calibrate`` and ``max_scale`` of the ``normalization`` metadata (module docstring)."""
+    if norm is None:
+        return None, None, False, None
+    if not isinstance(norm, Mapping):
+        raise ConfigError(f"{source}: metadata 'normalization' must be a mapping or null")
+
+    def vector(key: str, default: float, positive: bool) -> np.ndarray:
+        value = norm.get(key)
+        if value is None:
+            return np.full(n, default)
+        try:
+            out = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            out = np.empty(0)
+        if out.shape != (n,) or not np.isfinite(out).all() or (positive and not (out > 0).all()):
+            kind = "positive" if positive else "finite"
+            raise ConfigError(f"{source}: normalization.{key} needs {n} {kind} values (one per channel)")
+        return out
+
+    calibrate = bool(norm.get("calibrate", False))
+    max_scale = vector("max_scale", 1.0, positive=True) if calibrate else None
+    if calibrate and norm.get("offset") is None and norm.get("scale") is None:
+        return None, None, True, max_scale
+    return vector("offset", 0.0, positive=False), vector("scale", 1.0, positive=True), calibrate, max_scale
 
 
 def _target_model(meta: Mapping[str, Any], state: dict, source: str) -> TargetModel:

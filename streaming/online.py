@@ -1,40 +1,72 @@
 """The online pipeline: the offline preprocessing and features, causal and one chunk at a time.
 
 :class:`OnlinePipeline` takes chunks of one EEG stream ``(n_samples,
-n_channels)`` in volts with their LSL time stamps and returns one
+n_channels)`` in volts with their LSL time stamps, and optionally ECG/EDA
+samples with theirs (:meth:`OnlinePipeline.add_peripheral`), and returns one
 :class:`WindowResult` per completed window. It does what the offline pipeline
-does with ``FilterConfig(method="iir", causal=True)``, so that on clean data
-both give the same numbers (``tests/test_stream_parity.py``):
+(:func:`biosig.preprocess.eeg.preprocess_eeg`) does with
+``FilterConfig(method="iir", causal=True)`` and causal resampling
+(:func:`streaming.resample.resample_raw_causal`), so that on clean data both
+give the same numbers (``tests/test_stream_parity.py``,
+``tests/test_online_resample.py``, ``tests/test_online_spatial.py``).
 
-1. **filters**: the notch and band-pass second-order sections that MNE
-   designs for :func:`biosig.preprocess.eeg.apply_filters` (``create_filter``
-   with the same arguments as ``Raw.notch_filter``/``Raw.filter``), run as one
-   ``scipy.signal.sosfilt`` cascade whose state ``zi`` is carried from chunk
-   to chunk: MNE filters a recording forward from a zero state, so the online
-   output equals the offline one sample for sample;
-2. **re-reference** (average or named channels), per sample, as MNE's
-   ``set_eeg_reference(projection=False)``;
+Offline, the order is filter -> bad-channel interpolation -> re-reference ->
+resample -> ICA. Live it is:
+
+1. **filters** at the stream's rate: the notch and band-pass second-order
+   sections that MNE designs for :func:`biosig.preprocess.eeg.apply_filters`
+   (``create_filter`` with the same arguments as
+   ``Raw.notch_filter``/``Raw.filter``), run as one ``scipy.signal.sosfilt``
+   cascade whose state ``zi`` is carried from chunk to chunk: MNE filters a
+   recording forward from a zero state, so the online output equals the
+   offline one sample for sample;
+2. **resampling** to the model's rate when the stream's differs (a 512 Hz
+   amplifier, a 128 Hz model): :class:`streaming.resample.CausalResampler`,
+   SciPy's ``resample_poly`` filter run causally with its state carried
+   across chunks; resampled samples are stamped from the input stamps (see
+   :mod:`streaming.resample`);
 3. **windows** of ``length`` seconds every ``hop`` seconds, window *k* of a
-   segment starting at sample ``round(k * hop * sfreq)`` as in
+   segment starting at sample ``round(k * hop * sfreq)`` (model rate) as in
    :func:`biosig.preprocess.windows.window_indices`; each carries the LSL
    stamps of its first and last samples;
-4. **features** with :mod:`biosig.features.eeg` (band power, differential
-   entropy, frontal asymmetry) and the **model** through
-   :func:`graphs.models.predict`.
-
-Bad-channel interpolation, resampling and ICA of the offline pipeline are not
-done live (they need the whole recording); the stream must come at the
-model's rate.
+4. per window, one map over channels (:mod:`streaming.spatial`, matrices
+   taken from MNE and cached per set of bad channels): **bad-channel
+   interpolation** (MNE's spherical splines from the good channels, positions
+   from the montage) of the channels the quality check found bad, in the
+   windows whose quality reaches ``min_quality``; **re-reference** (average
+   or named channels, as MNE's ``set_eeg_reference(projection=False)``); and a
+   fixed **ICA** cleaning fitted offline
+   (:func:`streaming.spatial.fit_live_ica`), MNE's ``ICA.apply`` as the affine
+   map it is. Resampling runs the same linear filter on every channel, so it
+   commutes with these maps: applying them after it gives the numbers of the
+   offline order, and lets the interpolation follow each window's quality;
+5. **features** with :mod:`biosig.features.eeg` (band power, differential
+   entropy, frontal asymmetry), and with :mod:`biosig.features.peripheral`
+   (heart rate and HRV, tonic EDA and SCRs) over the trailing
+   ``peripheral_seconds`` of each ECG/EDA stream ending with the window (its
+   last stamp plus one sample period, on the LSL clock), cut as
+   :mod:`biosig.evaluation.windows_dataset` cuts it offline
+   (:func:`trailing_span`); then the **model** through
+   :func:`graphs.models.predict`. A model with peripheral nodes (config
+   ``peripheral``, e.g. ``{ecg: 4, eda: 3}``) also gets those features,
+   columns node by node (NaN = missing). Offline training subtracts each
+   trial's baseline level from them; live, there is no trial, so they go in
+   as measured.
 
 Faults (each counted in :class:`PipelineStats`):
 
-* **signal quality index** per window: a channel is bad in a window when it
-  holds a non-finite or out-of-range sample (``|x| > raw_limit``), is flat
-  (peak-to-peak below ``flat_ptp``) or its filtered amplitude exceeds
-  ``max_abs``; ``quality`` is the fraction of good channels, 0 while the
-  filters warm up (MNE's :func:`~mne.filter.estimate_ringing_samples` of
-  the cascade after each (re)start). A window below ``min_quality`` gets no
-  prediction (NaN) and the first of a run raises a ``bad_window`` event;
+* **signal quality index** per window: a channel is bad in a window when one
+  of its raw samples in the window's span (at the stream's rate) is
+  non-finite or out of range (``|x| > raw_limit``), when it is flat (raw
+  peak-to-peak below ``flat_ptp``) or when its filtered amplitude, before
+  re-referencing (so that one channel's artefact does not reach the others
+  through an average reference), exceeds ``max_abs``; ``quality`` is the
+  fraction of good channels, 0 while the filters warm up (MNE's
+  :func:`~mne.filter.estimate_ringing_samples` of the cascade after each
+  (re)start, plus the resampler's filter length). A window below
+  ``min_quality`` gets no prediction (NaN), keeps its bad channels as they
+  are (its features show the fault) and the first of a run raises a
+  ``bad_window`` event;
 * **invalid samples** (NaN, inf, out of range) never reach the filter: the
   channel's last valid value is held instead, so the state stays finite and
   the channel recovers as soon as valid samples return; a state that is not
@@ -43,18 +75,25 @@ Faults (each counted in :class:`PipelineStats`):
   ``gap_tolerance``) keeps its sample, in arrival order, and the stamps are
   made non-decreasing; a jump
   forward beyond ``gap_tolerance`` (lost samples, a stall) or backward (a
-  clock reset) ends the segment: filters and windows restart, so no window
-  spans a discontinuity, and a ``gap``/``clock_jump`` event says so;
+  clock reset) ends the segment: filters, resampler and windows restart, so
+  no window spans a discontinuity, and a ``gap``/``clock_jump`` event says so;
 * **lag**: with ``max_lag`` set, windows ending more than ``max_lag`` seconds
   before the newest sample are skipped (the filters still see every sample),
-  so a slow model cannot make the output fall further and further behind.
+  so a slow model cannot make the output fall further and further behind;
+* **peripheral streams**: a span not yet full, interrupted, or not reaching
+  the window's end (the stream lags or was lost) gives NaN features, as does
+  a span the feature functions cannot use (NaN samples, a flat signal, too
+  few beats).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import mne
@@ -65,10 +104,23 @@ import torch
 from biosig.config import FilterConfig
 from biosig.errors import ConfigError, DataError
 from biosig.features.eeg import band_power, differential_entropy, frontal_asymmetry
+from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES, ecg_window_features, eda_window_features
 from biosig.preprocess.eeg import filter_kwargs
 from graphs.models import predict
+from graphs.positions import TEMPLATE
 from streaming.buffer import Event, RingBuffer
 from streaming.model_io import LIVE_TARGETS, LiveModel, LiveSpec
+from streaming.resample import CausalResampler
+from streaming.spatial import AffineMap, BadChannelInterpolator, ica_map, load_ica
+
+#: Peripheral signals the pipeline computes features of, and the names of those features in the order of
+#: the arrays ``WindowResult.features[kind]``.
+PERIPHERAL_FEATURES: dict[str, tuple[str, ...]] = {"ecg": ECG_FEATURES, "eda": EDA_FEATURES}
+
+_FEATURE_FUNCTIONS = {"ecg": ecg_window_features, "eda": eda_window_features}
+
+# Peripheral history kept beyond one span, s: windows computed late from an EEG backlog still find theirs.
+_PERIPHERAL_SLACK_S = 30.0
 
 
 def design_filters(cfg: FilterConfig | None, sfreq: float) -> np.ndarray:
@@ -188,10 +240,13 @@ class QualityConfig:
     flat_ptp
         A channel whose raw peak-to-peak in the window is below this (V) is flat.
     max_abs
-        A channel whose filtered amplitude in the window exceeds this (V) is
-        an artefact (electrode pop, movement).
+        A channel whose filtered amplitude in the window, before
+        re-referencing, exceeds this (V) is an artefact (electrode pop, movement).
     min_quality
-        Windows with a smaller fraction of good channels get NaN predictions.
+        Windows with a smaller fraction of good channels get NaN predictions;
+        in the others, bad channels are interpolated (when the pipeline
+        interpolates). 1 - ``preprocess.bad_channels.max_fraction`` (0.75)
+        predicts where the offline pipeline would still interpolate.
     """
 
     raw_limit: float = 0.1
@@ -209,6 +264,7 @@ class PipelineStats:
     windows: int = 0
     predictions: int = 0
     low_quality_windows: int = 0
+    interpolated_windows: int = 0
     skipped_windows: int = 0
     segments: int = 0
     gaps: int = 0
@@ -244,15 +300,23 @@ class WindowResult:
     quality
         Fraction of good channels in [0, 1] (0 during filter warm-up).
     reasons
-        Why channels (or the window) are bad, e.g. ``("flat: O2",)``.
+        Why channels (or the window) are bad, e.g. ``("flat: O2",)``; bad
+        channels are named here even when they were interpolated.
     predicted
         Whether the window's quality reached ``min_quality`` so the models ran.
     features
         ``band_power`` (n_channels, n_bands) V², ``de`` (n_channels, n_bands)
-        nats, ``faa`` (n_pairs,) when the asymmetry channels are present.
+        nats, ``faa`` (n_pairs,) when the asymmetry channels are present; for
+        each peripheral stream, ``ecg`` (4,) and/or ``eda`` (3,) in the order of
+        :data:`PERIPHERAL_FEATURES` (units of :mod:`biosig.features.peripheral`:
+        bpm, ms, µS, counts), NaN when the span is unusable, and ``ecg_span``/
+        ``eda_span`` (2,): LSL stamps of the first and last samples used, s
+        (NaN when none).
     signal
-        The filtered, re-referenced window ``(n_channels, n_times)`` in volts
-        when the pipeline keeps signals (tests, diagnostics), else None.
+        The window the models see before normalisation ``(n_channels,
+        n_times)`` in volts (filtered, resampled, bad channels interpolated,
+        re-referenced, ICA-cleaned) when the pipeline keeps signals (tests,
+        diagnostics), else None.
     """
 
     index: int
@@ -275,6 +339,132 @@ class Step:
     events: list[Event] = field(default_factory=list)
 
 
+def trailing_span(stamps: np.ndarray, t_end: float, seconds: float, sfreq: float, tolerance: float) -> slice | None:
+    """The samples of a peripheral stream over the ``seconds`` before ``t_end``, or None when unusable.
+
+    The span is ``[t_end - seconds, t_end)`` cut as the offline pipeline cuts
+    it (:mod:`biosig.evaluation.windows_dataset`: first sample ``round((t_end -
+    seconds) * sfreq)`` of a stream starting at 0 s, ``n = round(seconds *
+    sfreq)`` samples): the ``n`` consecutive samples ending with the last one
+    stamped at or before ``t_end - 0.5 / sfreq``. The live pipeline passes the
+    EEG window's end, its last stamp plus one sample period at the model's
+    rate, as the offline windows end at ``t_start + length``.
+
+    Parameters
+    ----------
+    stamps
+        The stream's held stamps ``(n_samples,)``, s, non-decreasing.
+    t_end
+        End of the span (exclusive), s, LSL clock.
+    seconds
+        Span length, s.
+    sfreq
+        The stream's nominal rate, Hz.
+    tolerance
+        Slack, s, for the two checks below (the pipeline's ``gap_tolerance``).
+
+    Returns
+    -------
+    slice or None
+        Indices into ``stamps``; None when fewer than ``n`` samples are held
+        (not yet full), when the last one lies more than ``tolerance`` before
+        where it should (``t_end - 1 / sfreq``, within half a period: the
+        stream lags or was lost), or when the span lasts more than ``(n - 1) /
+        sfreq + tolerance`` (a gap inside).
+    """
+    n = int(round(seconds * sfreq))
+    half = 0.5 / sfreq
+    stop = int(np.searchsorted(stamps, t_end - half, side="right"))
+    if n < 1 or stop < n:
+        return None
+    first, last = stamps[stop - n], stamps[stop - 1]
+    if last < t_end - 3 * half - tolerance or last - first > (n - 1) / sfreq + tolerance:
+        return None
+    return slice(stop - n, stop)
+
+
+class PeripheralBuffer:
+    """Recent samples of one peripheral signal (one channel) and its features over trailing spans.
+
+    Parameters
+    ----------
+    kind
+        ``"ecg"`` (volts) or ``"eda"`` (siemens).
+    sfreq
+        Nominal rate, Hz.
+    seconds
+        Span length, s.
+    tolerance
+        Slack for :func:`trailing_span`, s; a backward stamp step this large is a clock jump.
+
+    Raises
+    ------
+    ConfigError
+        An unknown kind.
+    DataError
+        A span too short or a rate too low for the feature functions (their message).
+    """
+
+    def __init__(self, kind: str, sfreq: float, seconds: float, tolerance: float) -> None:
+        if kind not in PERIPHERAL_FEATURES:
+            raise ConfigError(f"peripheral stream kind {kind!r} is not one of {list(PERIPHERAL_FEATURES)}")
+        self.kind = kind
+        self.sfreq = float(sfreq)
+        self.seconds = float(seconds)
+        self.tolerance = float(tolerance)
+        self.names = PERIPHERAL_FEATURES[kind]
+        n = int(round(self.seconds * self.sfreq))
+        # The feature functions check span length and rate themselves (DataError); a flat span answers
+        # NaN without running NeuroKit2, so this makes a bad setting fail at start, not at every window.
+        _FEATURE_FUNCTIONS[kind](np.zeros((1, max(n, 1))), self.sfreq)
+        self._capacity = n + int(math.ceil(_PERIPHERAL_SLACK_S * self.sfreq))
+        self._buffer = RingBuffer(1, self._capacity)
+        self._last = -math.inf
+
+    def add(self, samples: np.ndarray, stamps: np.ndarray) -> None:
+        """Append ``samples`` ``(n,)`` (SI units) stamped ``stamps`` ``(n,)`` s.
+
+        A backward step of the stamps beyond the tolerance (a new clock) drops
+        what came before; smaller disorder is made non-decreasing.
+        """
+        x = np.asarray(samples, dtype=np.float64).reshape(-1)
+        t = np.asarray(stamps, dtype=np.float64).reshape(-1)
+        if x.shape != t.shape:
+            raise DataError(f"{self.kind} chunk of {x.size} samples with {t.size} stamps")
+        if not len(t):
+            return
+        jumps = np.flatnonzero(np.diff(t, prepend=self._last) <= -self.tolerance)
+        if jumps.size:
+            self._buffer = RingBuffer(1, self._capacity)
+            self._last = -math.inf
+            x, t = x[jumps[-1] :], t[jumps[-1] :]
+        t = np.maximum.accumulate(np.maximum(t, self._last))
+        self._buffer.append(x[:, None], t)
+        self._last = float(t[-1])
+
+    def features(self, t_ends: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """Features over the spans ending (exclusive) at ``t_ends`` (s): values ``(n, n_features)``, spans ``(n, 2)`` s.
+
+        ``spans`` holds the stamps of the first and last samples used (NaN where :func:`trailing_span` is None).
+        """
+        values = np.full((len(t_ends), len(self.names)), np.nan)
+        spans = np.full((len(t_ends), 2), np.nan)
+        buffer = self._buffer
+        stamps = buffer.stamps(buffer.oldest, buffer.count)
+        data = buffer.get(buffer.oldest, buffer.count)[:, 0]
+        rows, segments = [], []
+        for i, t_end in enumerate(t_ends):
+            span = trailing_span(stamps, t_end, self.seconds, self.sfreq, self.tolerance)
+            if span is not None:
+                rows.append(i)
+                segments.append(data[span])
+                spans[i] = stamps[span.start], stamps[span.stop - 1]
+        if rows:
+            out = _FEATURE_FUNCTIONS[self.kind](np.stack(segments), self.sfreq)
+            values[rows] = np.column_stack([out[name] for name in self.names])
+        return values, spans
+
+
 class OnlinePipeline:
     """Causal preprocessing, windows, features and predictions of one EEG stream (module docstring).
 
@@ -292,7 +482,26 @@ class OnlinePipeline:
         Skip windows ending more than this many seconds before the newest
         sample (None: compute every window, e.g. to compare with offline).
     keep_signals
-        Keep each window's filtered signal in its result.
+        Keep each window's cleaned signal in its result.
+    stream_sfreq
+        The EEG stream's rate, Hz (default: the model's); another rate is
+        resampled to the model's.
+    interpolate
+        Interpolate bad channels in the windows that get a prediction. None:
+        when every channel has a position in ``montage``; True: required
+        (:class:`DataError` naming the channels without a position).
+    montage
+        Electrode positions for the interpolation (as
+        :func:`graphs.positions.electrode_positions`).
+    ica
+        A fitted ICA (its ``exclude`` list applied), or the path of one saved
+        by MNE (``*-ica.fif``); None for no ICA.
+    peripheral
+        Rate (Hz) of each peripheral stream fed with :meth:`add_peripheral`,
+        by kind: ``{"ecg": 256.0, "eda": 64.0}``; a model with peripheral nodes
+        needs the streams its nodes name (:class:`ConfigError` otherwise).
+    peripheral_seconds
+        Length of the trailing span of the peripheral features, s.
     """
 
     def __init__(
@@ -302,6 +511,13 @@ class OnlinePipeline:
         gap_tolerance: float = 0.1,
         max_lag: float | None = 1.0,
         keep_signals: bool = False,
+        *,
+        stream_sfreq: float | None = None,
+        interpolate: bool | None = None,
+        montage: str | mne.channels.DigMontage = TEMPLATE,
+        ica: mne.preprocessing.ICA | str | Path | None = None,
+        peripheral: Mapping[str, float] | None = None,
+        peripheral_seconds: float = 10.0,
     ) -> None:
         self.model = model
         self.spec: LiveSpec = model.spec
@@ -314,18 +530,35 @@ class OnlinePipeline:
         self.n_window = spec.n_window
         if self.n_window < 2:
             raise ConfigError(f"window.length {spec.window.length} s is shorter than two samples at {spec.sfreq} Hz")
-        self.filter = CausalFilter(design_filters(spec.filter, spec.sfreq), self.n_channels)
-        self.warmup = self.filter.warmup_samples()
+        self.stream_sfreq = float(spec.sfreq if stream_sfreq is None else stream_sfreq)
+        self.resampler = self._make_resampler()
+        self.filter = CausalFilter(design_filters(spec.filter, self.stream_sfreq), self.n_channels)
+        self.warmup = self._warmup_samples()
         self._ref_picks = self._reference_picks()
+        self._interpolator = self._make_interpolator(interpolate, montage)
+        source = str(ica) if isinstance(ica, str | Path) else "ICA"
+        ica = load_ica(ica) if isinstance(ica, str | Path) else ica
+        self._ica = None if ica is None else ica_map(ica, spec.channels, source)
+        self._spatial = functools.lru_cache(maxsize=64)(self._spatial_map)
+        self.peripheral = {
+            kind: PeripheralBuffer(kind, rate, peripheral_seconds, self.gap_tolerance)
+            for kind, rate in (peripheral or {}).items()
+        }
+        self._check_peripheral_nodes()
         self._bands = dict(spec.features.bands)
         self._faa_pairs = tuple(
             pair for pair in spec.features.asymmetry_pairs if all(ch in spec.channels for ch in pair)
         )
         self._faa_band = list(self._bands).index(spec.features.asymmetry_band)
-        capacity = self.n_window + int(math.ceil(4 * spec.sfreq))
-        self._filtered = RingBuffer(self.n_channels, capacity)
-        self._invalid = RingBuffer(self.n_channels, capacity, dtype=np.bool_)
-        self._raw = RingBuffer(self.n_channels, capacity)
+        up, down = self._ratio
+        # Input pieces of 4 s; the buffers hold a piece plus a window at each rate, so a large backlog
+        # cannot overwrite samples that a window of the same call still needs.
+        self._piece = max(1, int(4 * self.stream_sfreq))
+        out_capacity = self.n_window + self._piece * up // down + 2
+        in_capacity = -(-self.n_window * down // up) + self._piece + 2
+        self._filtered = RingBuffer(self.n_channels, out_capacity)
+        self._invalid = RingBuffer(self.n_channels, in_capacity, dtype=np.bool_)
+        self._raw = RingBuffer(self.n_channels, in_capacity)
         self.stats = PipelineStats()
         self._hold = np.zeros(self.n_channels)
         self._held = np.zeros(self.n_channels, dtype=bool)
@@ -346,8 +579,8 @@ class OnlinePipeline:
         Parameters
         ----------
         data
-            ``(n_samples, n_channels)`` in volts, channels in model order.
-            NaN/inf allowed (flagged, never filtered).
+            ``(n_samples, n_channels)`` in volts, channels in model order, at
+            the stream's rate. NaN/inf allowed (flagged, never filtered).
         stamps
             ``(n_samples,)`` LSL time stamps in s.
         """
@@ -373,24 +606,105 @@ class OnlinePipeline:
         self._ingest(x[start:], t[start:], step)
         return step
 
+    def add_peripheral(self, kind: str, samples: np.ndarray, stamps: np.ndarray) -> None:
+        """Feed samples ``(n,)`` of a peripheral stream (ECG in volts, EDA in siemens) with their LSL stamps.
+
+        Feed them before the EEG chunks whose windows need them: a window's
+        span is taken when the window is computed.
+        """
+        if kind not in self.peripheral:
+            raise ConfigError(f"no peripheral stream {kind!r}: the pipeline was given {list(self.peripheral)}")
+        self.peripheral[kind].add(samples, stamps)
+
     def restart(self) -> None:
         """End the current segment from outside (the stream was lost): filters and windows start afresh."""
         self._start_segment()
         self._last_stamp = None
 
+    # -- set-up -------------------------------------------------------------------
+
+    @property
+    def _ratio(self) -> tuple[int, int]:
+        """``(up, down)`` from the stream's rate to the model's."""
+        return (1, 1) if self.resampler is None else (self.resampler.up, self.resampler.down)
+
+    def _make_resampler(self) -> CausalResampler | None:
+        spec = self.spec
+        if abs(self.stream_sfreq - spec.sfreq) <= 1e-9 * spec.sfreq:
+            return None
+        h_freq = spec.filter.h_freq if spec.filter is not None else None
+        if h_freq is not None and h_freq >= spec.sfreq / 2:
+            raise DataError(
+                f"the stream at {self.stream_sfreq:g} Hz is resampled to the model's {spec.sfreq:g} Hz, too low for "
+                f"preprocess.filter.h_freq = {h_freq} Hz (aliasing)"
+            )
+        return CausalResampler(self.stream_sfreq, spec.sfreq, self.n_channels)
+
+    def _warmup_samples(self) -> int:
+        """Model-rate samples of a segment that still ring from the zero state of the filters and the resampler."""
+        ringing = self.filter.warmup_samples()
+        if self.resampler is None:
+            return ringing
+        r = self.resampler
+        return -(-(ringing * r.up + 2 * r.half_len) // r.down)
+
+    def _make_interpolator(
+        self, interpolate: bool | None, montage: str | mne.channels.DigMontage
+    ) -> BadChannelInterpolator | None:
+        if interpolate is False:
+            return None
+        try:
+            return BadChannelInterpolator(self.spec.channels, montage)
+        except DataError:
+            if interpolate:
+                raise
+            return None  # channels without positions: no interpolation unless asked for
+
+    def _reference_picks(self) -> list[int] | None:
+        """Indices of the reference channels (their mean is subtracted from every channel), or None."""
+        ref = self.spec.reference
+        if ref is None:
+            return None
+        names = list(self.spec.channels)
+        if ref == "average":
+            return list(range(len(names)))
+        missing = [ch for ch in ref if ch not in names]
+        if missing:
+            raise ConfigError(f"reference channels {missing} are not among the model's channels {names}")
+        return [names.index(ch) for ch in ref]
+
+    def _spatial_map(self, bad: tuple[int, ...]) -> AffineMap | None:
+        """Interpolation of the channels ``bad``, re-reference and ICA as one map; None when it is the identity."""
+        if not bad and self._ref_picks is None and self._ica is None:
+            return None
+        n = self.n_channels
+        matrix = self._interpolator.matrix(bad) if bad and self._interpolator is not None else np.eye(n)
+        offset = np.zeros(n)
+        if self._ref_picks is not None:
+            weights = np.zeros(n)
+            weights[self._ref_picks] = 1.0 / len(self._ref_picks)
+            matrix = matrix - (weights @ matrix)[None, :]
+        if self._ica is not None:
+            matrix = self._ica.matrix @ matrix
+            offset = self._ica.offset
+        return AffineMap(matrix, offset)
+
     # -- segments and time stamps ----------------------------------------------
 
     def _start_segment(self) -> None:
         self.filter.reset()
+        if self.resampler is not None:
+            self.resampler.reset()
         self._segment += 1
         self.stats.segments += 1
+        self._seg_in = 0
         self._seg_samples = 0
         self._next_window = 0
         self._held[:] = False
 
     def _discontinuities(self, t: np.ndarray) -> list[tuple[int, Event]]:
         """Where the chunk breaks (index of the first sample after each break) and why; counts small disorder."""
-        period = 1.0 / self.spec.sfreq
+        period = 1.0 / self.stream_sfreq
         prev = self._last_stamp
         steps = np.diff(t, prepend=t[0] if prev is None else prev)
         if prev is None:
@@ -424,25 +738,23 @@ class OnlinePipeline:
     # -- samples ------------------------------------------------------------------
 
     def _ingest(self, x: np.ndarray, t: np.ndarray, step: Step) -> None:
-        # Pieces no longer than the ring buffers minus a window, so a large
-        # backlog cannot overwrite samples a window of the same call still needs.
-        piece = self._filtered.capacity - self.n_window
-        for lo in range(0, len(t), piece):
-            self._ingest_piece(x[lo : lo + piece], t[lo : lo + piece], step)
+        for lo in range(0, len(t), self._piece):
+            self._ingest_piece(x[lo : lo + self._piece], t[lo : lo + self._piece], step)
 
     def _ingest_piece(self, x: np.ndarray, t: np.ndarray, step: Step) -> None:
-        t = self._monotonic(t, restart=self._seg_samples == 0)
+        t = self._monotonic(t, restart=self._seg_in == 0)
         invalid = ~np.isfinite(x)
         with np.errstate(invalid="ignore"):
             invalid |= np.abs(np.where(invalid, 0.0, x)) > self.quality.raw_limit
         if invalid.any():
             self.stats.invalid_samples += int(invalid.sum())
         filtered = self._filter(x, invalid)
-        if self._ref_picks is not None:
-            filtered -= filtered[self._ref_picks].mean(axis=0, keepdims=True)
-        self._filtered.append(filtered.T, t)
         self._invalid.append(invalid, t)
         self._raw.append(x, t)
+        self._seg_in += len(t)
+        if self.resampler is not None:
+            filtered, t = self.resampler(filtered, t)
+        self._filtered.append(filtered.T, t)
         self._seg_samples += len(t)
         due = []
         while True:
@@ -496,26 +808,12 @@ class OnlinePipeline:
             self.stats.filter_resets += int(bad_state.sum())
             self.filter.settle(bad_state, self._hold)
 
-    def _reference_picks(self) -> list[int] | None:
-        """Indices of the reference channels (their mean is subtracted from every channel), or None."""
-        ref = self.spec.reference
-        if ref is None:
-            return None
-        names = list(self.spec.channels)
-        if ref == "average":
-            return list(range(len(names)))
-        missing = [ch for ch in ref if ch not in names]
-        if missing:
-            raise ConfigError(f"reference channels {missing} are not among the model's channels {names}")
-        return [names.index(ch) for ch in ref]
-
     # -- windows --------------------------------------------------------------------
 
     def _windows(self, due: list[tuple[int, int]], step: Step) -> None:
         spec = self.spec
         newest = self._newest
-        end_total = self._filtered.count
-        seg_origin = end_total - self._seg_samples  # absolute count of the segment's first sample
+        seg_origin = self._filtered.count - self._seg_samples  # absolute count of the segment's first sample
         ready = []
         for k, start in due:
             a = seg_origin + start
@@ -528,25 +826,33 @@ class OnlinePipeline:
         if not ready:
             return
         t0 = time.perf_counter()
+        starts = [start for _, start, _, _, _ in ready]
         signals = np.stack([self._filtered.get(a, b).T for _, _, a, b, _ in ready])
-        raws = np.stack([self._raw.get(a, b).T for _, _, a, b, _ in ready])
-        invalid = np.stack([self._invalid.get(a, b).T for _, _, a, b, _ in ready])
-        quality, reasons = self._quality(signals, raws, invalid, [start for _, start, _, _, _ in ready])
+        ptp, invalid = self._raw_stats(starts)
+        quality, reasons, bad = self._quality(signals, ptp, invalid, starts)
+        good = quality >= self.quality.min_quality
+        signals = self._clean(signals, bad, good)
         power = band_power(signals, spec.sfreq, self._bands, n_jobs=1)
         de = differential_entropy(power)
         faa = (
             frontal_asymmetry(power, spec.channels, self._faa_band, self._faa_pairs) if self._faa_pairs else None
         )
-        good = quality >= self.quality.min_quality
+        # A window ends one sample after its last one, as offline windows end at t_start + length.
+        t_ends = [t_last + 1.0 / spec.sfreq for _, _, _, _, t_last in ready]
+        peripheral = {kind: buffer.features(t_ends) for kind, buffer in self.peripheral.items()}
         values = {name: np.full(len(ready), np.nan) for name in _value_names()}
         if good.any():
-            self._predict(signals[good], power[good], values, np.flatnonzero(good))
+            rows = np.flatnonzero(good)
+            self._predict(signals[rows], power[rows], {k: v[rows] for k, (v, _) in peripheral.items()}, values, rows)
         elapsed = time.perf_counter() - t0
         self.stats.compute_seconds += elapsed
         for i, (k, start, a, b, t_last) in enumerate(ready):
             features = {"band_power": power[i], "de": de[i]}
             if faa is not None:
                 features["faa"] = faa[i]
+            for kind, (feats, spans) in peripheral.items():
+                features[kind] = feats[i]
+                features[f"{kind}_span"] = spans[i]
             result = WindowResult(
                 index=self._window_index,
                 segment=self._segment,
@@ -575,18 +881,36 @@ class OnlinePipeline:
                     )
             step.windows.append(result)
 
-    def _quality(
-        self, signals: np.ndarray, raws: np.ndarray, invalid: np.ndarray, starts: list[int]
-    ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-        """Fraction of good channels per window and the reasons.
+    def _raw_stats(self, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Per window and channel ``(n_windows, n_channels)``: raw peak-to-peak (V) and whether a sample was invalid.
 
-        ``signals`` (filtered), ``raws`` and ``invalid`` (per-sample flags) are
-        ``(n_windows, n_channels, n_times)``; ``starts`` are the windows' first
-        samples within their segment.
+        A window's raw samples are the stream's samples (at its rate) whose
+        positions lie within the window's span; ``starts`` are the windows'
+        first samples (model rate) within their segment.
+        """
+        up, down = self._ratio
+        origin = self._raw.count - self._seg_in  # absolute count of the segment's first input sample
+        ptp = np.empty((len(starts), self.n_channels))
+        invalid = np.empty((len(starts), self.n_channels), dtype=bool)
+        for w, start in enumerate(starts):
+            lo = origin - (-start * down // up)
+            hi = origin + (start + self.n_window - 1) * down // up + 1
+            raw, flags = self._raw.get(lo, hi), self._invalid.get(lo, hi)
+            ptp[w] = np.where(flags, -np.inf, raw).max(axis=0) - np.where(flags, np.inf, raw).min(axis=0)
+            invalid[w] = flags.any(axis=0)
+        return ptp, invalid
+
+    def _quality(
+        self, signals: np.ndarray, ptp: np.ndarray, invalid: np.ndarray, starts: list[int]
+    ) -> tuple[np.ndarray, list[tuple[str, ...]], np.ndarray]:
+        """Fraction of good channels per window, the reasons, and the bad channels ``(n_windows, n_channels)``.
+
+        ``signals`` (filtered, not re-referenced) are ``(n_windows,
+        n_channels, n_times)``; ``ptp`` and ``invalid`` come from
+        :meth:`_raw_stats`; ``starts`` are the windows' first samples within
+        their segment.
         """
         q = self.quality
-        ptp = np.where(invalid, -np.inf, raws).max(axis=2) - np.where(invalid, np.inf, raws).min(axis=2)
-        invalid = invalid.any(axis=2)
         flat = ~invalid & (ptp < q.flat_ptp)
         huge = ~invalid & (np.abs(signals).max(axis=2) > q.max_abs)
         bad = invalid | flat | huge
@@ -602,15 +926,41 @@ class OnlinePipeline:
                 if mask.any():
                     why.append(f"{label}: " + ",".join(names[i] for i in np.flatnonzero(mask)))
             reasons.append(tuple(why))
-        return quality, reasons
+        return quality, reasons, bad
+
+    def _clean(self, signals: np.ndarray, bad: np.ndarray, good: np.ndarray) -> np.ndarray:
+        """Interpolation (windows reaching ``min_quality``), reference, ICA of ``(n_windows, n_channels, n_times)``."""
+        keys = []
+        for w in range(len(signals)):
+            channels = tuple(np.flatnonzero(bad[w]).tolist())
+            # A window without a good channel has nothing to interpolate from.
+            interpolated = good[w] and self._interpolator is not None and 0 < len(channels) < self.n_channels
+            keys.append(channels if interpolated else ())
+            self.stats.interpolated_windows += int(interpolated)
+        out = signals
+        for key in set(keys):
+            spatial = self._spatial(key)
+            if spatial is None:
+                continue
+            rows = [w for w, k in enumerate(keys) if k == key]
+            if out is signals:
+                out = signals.copy()
+            out[rows] = spatial(signals[rows])
+        return out
 
     def _predict(
-        self, signals: np.ndarray, power: np.ndarray, values: dict[str, np.ndarray], rows: np.ndarray
+        self,
+        signals: np.ndarray,
+        power: np.ndarray,
+        peripheral: dict[str, np.ndarray],
+        values: dict[str, np.ndarray],
+        rows: np.ndarray,
     ) -> None:
         """Fill ``values`` at ``rows`` from the models.
 
-        ``signals`` ``(n, n_channels, n_times)`` in volts and their band
-        power ``(n, n_channels, n_bands)`` in V².
+        ``signals`` ``(n, n_channels, n_times)`` in volts, their band power
+        ``(n, n_channels, n_bands)`` in V², and the peripheral features
+        ``(n, n_features)`` of each kind.
         """
         spec = self.spec
         if spec.offset is not None or spec.scale is not None:
@@ -625,7 +975,13 @@ class OnlinePipeline:
             "de": lambda: torch.from_numpy(np.ascontiguousarray(differential_entropy(power), dtype=np.float32)),
         }
         for entry in self.model.models:
-            out = predict(entry.model, inputs[entry.input](), entry.scale)
+            x = inputs[entry.input]()
+            nodes = _peripheral_nodes(entry.model)
+            if nodes:
+                # Columns node by node in the model's order; NaN marks a missing feature, as offline.
+                columns = np.concatenate([peripheral[kind] for kind, _ in nodes], axis=1)
+                x = (x, torch.from_numpy(np.ascontiguousarray(columns, dtype=np.float32)))
+            out = predict(entry.model, x, entry.scale)
             if entry.scale is not None:
                 target = entry.targets[0]
                 values[target][rows] = out.expected
@@ -634,6 +990,23 @@ class OnlinePipeline:
                 expected = out.expected.reshape(len(rows), -1)
                 for j, target in enumerate(entry.targets):
                     values[target][rows] = expected[:, j]
+
+    def _check_peripheral_nodes(self) -> None:
+        """Every peripheral node of a model must be a stream the pipeline reads, with its number of features."""
+        for entry in self.model.models:
+            for kind, n in _peripheral_nodes(entry.model):
+                if kind not in self.peripheral or n != len(PERIPHERAL_FEATURES[kind]):
+                    known = {k: len(v) for k, v in PERIPHERAL_FEATURES.items()}
+                    raise ConfigError(
+                        f"{entry.source}: {type(entry.model).__name__} has a peripheral node {kind!r} of {n} features; "
+                        f"the pipeline reads {list(self.peripheral)} (nodes it can feed: {known}); give the "
+                        f"{kind.upper()} stream (--{kind})"
+                    )
+
+
+def _peripheral_nodes(model: torch.nn.Module) -> tuple[tuple[str, int], ...]:
+    """``((kind, n_features), ...)`` of a model with peripheral nodes (config ``peripheral``), else empty."""
+    return tuple(getattr(model.config, "peripheral", ()) or ())
 
 
 def _value_names() -> tuple[str, ...]:

@@ -15,12 +15,13 @@ from tests.test_stream_online import live_model
 
 @pytest.fixture(scope="module")
 def outlets():
-    """A described 14-channel EEG stream at 128 Hz and an undescribed one at 256 Hz."""
+    """A described 14-channel EEG stream at 128 Hz, an undescribed one at 256 Hz and one at an irregular rate."""
     described = pylsl.StreamInfo("biosig-inlet-eeg", "EEG", 14, 128.0, pylsl.cf_float32, "inlet-eeg")
     described.set_channel_labels([f"EEG {ch}-REF" for ch in EMOTIV])  # normalised to the 10-05 names
     described.set_channel_units("mV")
     bare = pylsl.StreamInfo("biosig-inlet-bare", "EEG", 14, 256.0, pylsl.cf_float32, "inlet-bare")
-    return pylsl.StreamOutlet(described), pylsl.StreamOutlet(bare)
+    irregular = pylsl.StreamInfo("biosig-inlet-irregular", "EEG", 14, pylsl.IRREGULAR_RATE, pylsl.cf_float32, "inlet-irr")
+    return pylsl.StreamOutlet(described), pylsl.StreamOutlet(bare), pylsl.StreamOutlet(irregular)
 
 
 def test_a_missing_stream_is_an_error_listing_the_streams_found(outlets):
@@ -45,10 +46,19 @@ def test_montage_or_rate_mismatch_with_the_model_is_an_error_at_start(outlets):
     wrong = live_model(channels=(*EMOTIV[:13], "Cz"), kinds=("dgcnn",))
     with pytest.raises(DataError, match=r"needs channels \['Cz'\].*it has \['AF3'"):
         LiveSession(wrong, "name=biosig-inlet-eeg", outlet=False).start()
-    with pytest.raises(DataError, match="runs at 256 Hz but the model takes 128 Hz"):
+    with pytest.raises(DataError, match="irregular rate"):
         LiveSession(
-            live_model(kinds=("dgcnn",)), StreamQuery(name="biosig-inlet-bare", channels=EMOTIV), outlet=False
+            live_model(kinds=("dgcnn",)), StreamQuery(name="biosig-inlet-irregular", channels=EMOTIV), outlet=False
         ).start()
+    # Another nominal rate than the model's is resampled live (2:1 here), not refused.
+    session = LiveSession(
+        live_model(kinds=("dgcnn",)), StreamQuery(name="biosig-inlet-bare", channels=EMOTIV), outlet=False
+    ).start()
+    try:
+        assert session.pipeline is not None and session.pipeline.resampler is not None
+        assert (session.pipeline.resampler.up, session.pipeline.resampler.down) == (1, 2)
+    finally:
+        session.stop()
 
 
 def test_stream_queries_parse_and_validate():

@@ -1,0 +1,289 @@
+"""Live checkpoints from ``biosig train --export DIR``: one final model per model x target x task.
+
+After the evaluation, every configured model is trained once more per
+target and task on all the run's windows (the inputs the folds used,
+:func:`biosig.evaluation.experiment.model_inputs`), a seeded
+``train.val_fraction`` of whole trials (subject, trial) held out for the
+trainer's validation loss, early stopping (``patience``) and best-epoch
+restore (:func:`biosig.evaluation.trainer.fit`, seeded by ``train.seed``).
+Each model is written as ``DIR/<model>-<target>-<task>.pt`` in the live
+checkpoint format (:mod:`streaming.model_io`): weights, ``hparams``,
+``target``, ``task``, ``scale`` (the rating of each class), ``channels``
+(model order), ``sfreq`` (of the training windows), ``window``,
+``features`` (the DE bands), ``preprocess`` (the run's filter and reference
+when ``train.windows.preprocess`` is set, else null), a calibrated
+``normalization`` ``{"calibrate": true, "max_scale": [...]}``, and the
+provenance (``train_config``, ``history``, ``export``).
+
+Normalisation. Training z-scores each trial against its own baseline; live,
+the statistics of a calibration rest recording stand in
+(:mod:`streaming.calibrate`). Raw inputs are also divided by each record's
+channel maximum |z|; live, that becomes a fixed factor per channel,
+``max_scale``: the harmonic mean over the training records of max |z|
+(:func:`record_peak_scale`), so that the live input ``z / max_scale`` has on
+average the scale ``mean(1 / peak)`` of the training inputs. DE inputs skip
+the maximum: ones.
+
+Only what the live pipeline can run is exported, and that is checked before
+any training (:func:`check_exportable`): raw-window and DE models (no scalp
+maps, no peripheral nodes), causal IIR filters (``preprocess.filter.method: iir``, ``causal:
+true``), reference channels among the model's, the targets valence and
+arousal and the classification tasks (a regression model's output is a
+rescaled rating the live outlet does not map back yet: those combinations
+are skipped and listed). Live, a stream at another rate is resampled to
+``sfreq`` and bad channels are interpolated per window; an ICA of the
+training preprocessing is fitted per recording and is not in the checkpoint
+(a live session takes a fixed one, ``biosig stream --ica``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from biosig.config import FeatureConfig, PreprocessConfig, TrainConfig, WindowConfig
+from biosig.errors import ConfigError, DataError
+from biosig.evaluation.experiment import input_kind
+from biosig.evaluation.labels import N_CLASSES, class_labels
+from biosig.evaluation.trainer import fit
+from biosig.evaluation.windows_dataset import WindowSet, WindowSettings, session_records
+from biosig.session import Session
+from graphs.models import build_model, make_config
+from streaming.model_io import LIVE_TARGETS, LiveSpec, live_metadata, save_live_checkpoint
+from streaming.online import design_filters
+
+#: Rating of each class of the exported classification tasks (five_class: classes 0..4 are SAM 1..5).
+CLASS_RATINGS: dict[str, list[float]] = {"binary": [0.0, 1.0], "five_class": [1.0, 2.0, 3.0, 4.0, 5.0]}
+
+#: Model inputs the live pipeline makes.
+LIVE_INPUTS: tuple[str, ...] = ("raw", "de")
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    """One written live checkpoint and how its model was trained.
+
+    Attributes
+    ----------
+    path
+        The checkpoint.
+    model, target, task
+        What it is.
+    n_train, n_val
+        Training and validation windows.
+    best_epoch
+        Epoch whose weights were kept (0-based).
+    val_loss
+        Validation loss of that epoch (one-hot cross-entropy).
+    """
+
+    path: Path
+    model: str
+    target: str
+    task: str
+    n_train: int
+    n_val: int
+    best_epoch: int
+    val_loss: float | None
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_live_models` wrote and what it left out (``"model target task: why"``)."""
+
+    exported: list[ExportedModel] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def check_exportable(cfg: TrainConfig, preprocess: PreprocessConfig | None, inputs: dict[str, WindowSet]) -> None:
+    """Refuse an export the live pipeline could not run (module docstring), before any training.
+
+    Raises
+    ------
+    ConfigError
+        A model takes inputs the live pipeline does not make (scalp maps,
+        peripheral nodes), the filter is not causal IIR, reference channels
+        are not model channels, or no target x task combination can be exported.
+    DataError
+        A filter edge at or above the Nyquist frequency of the windows.
+    """
+    for spec in cfg.models:
+        kind = input_kind(spec.name)
+        if kind not in LIVE_INPUTS:
+            raise ConfigError(
+                f"train.models: {spec.name} takes {kind} inputs, which the live pipeline does not make "
+                f"(it feeds {list(LIVE_INPUTS)}); remove it from the run to export"
+            )
+        if getattr(make_config(spec.name, **spec.hparams), "peripheral", ()):
+            raise ConfigError(
+                f"train.models: {spec.name} has peripheral nodes (hparams.peripheral), which the live pipeline does "
+                "not feed; remove them to export"
+            )
+    if not any(t in LIVE_TARGETS for t in cfg.targets) or not any(t in CLASS_RATINGS for t in cfg.tasks):
+        raise ConfigError(
+            f"train.targets {list(cfg.targets)} x train.tasks {list(cfg.tasks)}: the export writes classifiers of "
+            f"{list(LIVE_TARGETS)} for tasks {sorted(CLASS_RATINGS)}; the run has none"
+        )
+    live = live_spec(next(iter(inputs.values())), cfg, preprocess, None)
+    design_filters(live.filter, live.sfreq)
+    if isinstance(live.reference, tuple):
+        missing = [ch for ch in live.reference if ch not in live.channels]
+        if missing:
+            raise ConfigError(
+                f"preprocess.reference: channels {missing} are not among the model's channels "
+                f"{list(live.channels)}, so the live pipeline cannot re-reference"
+            )
+
+
+def live_spec(
+    data: WindowSet, cfg: TrainConfig, preprocess: PreprocessConfig | None, max_scale: np.ndarray | None
+) -> LiveSpec:
+    """The live input definition of models trained on ``data``, normalisation to be calibrated.
+
+    ``max_scale`` ``(n_channels,)`` is the fixed factor of raw inputs (None: ones).
+    """
+    used = preprocess if cfg.windows.preprocess else None
+    return LiveSpec(
+        channels=tuple(data.ch_names),
+        sfreq=float(data.sfreq),
+        window=WindowConfig(length=data.settings.length, hop=data.settings.hop),
+        filter=None if used is None else used.filter,
+        reference=None if used is None else used.reference,
+        features=FeatureConfig(bands=dict(data.settings.bands)),
+        calibrate=True,
+        max_scale=np.ones(len(data.ch_names)) if max_scale is None else np.asarray(max_scale, dtype=float),
+    )
+
+
+def record_peak_scale(sessions: Iterable[Session], settings: WindowSettings) -> np.ndarray:
+    """Harmonic mean over every record of each channel's max |z|, ``(n_channels,)`` (unitless).
+
+    ``z`` are the baseline-z-scored trial records of
+    :func:`~biosig.evaluation.windows_dataset.session_records` with the
+    training's ``settings``.
+
+    Raises
+    ------
+    DataError
+        No session, or a channel all zeros in a record (names the subject).
+    """
+    inverse = None
+    count = 0
+    for session in sessions:
+        records, _, _, _ = session_records(session, settings)
+        peak = np.abs(records).max(axis=2)
+        if (peak == 0).any():
+            raise DataError(f"subject {session.subject}: a channel is all zeros in a record")
+        inverse = (1.0 / peak).sum(axis=0) + (0.0 if inverse is None else inverse)
+        count += len(peak)
+    if inverse is None:
+        raise DataError("the cohort has no sessions: no record maxima to measure")
+    return count / inverse
+
+
+def final_split(meta: pd.DataFrame, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``(train, val)`` of the final fit: a seeded ``fraction`` of whole trials held out.
+
+    Parameters
+    ----------
+    meta
+        The window table (``subject``, ``trial`` per row).
+    fraction
+        Share of the (subject, trial) pairs held out, at least one, never all.
+    seed
+        Seed of the draw.
+
+    Raises
+    ------
+    DataError
+        Fewer than two trials in the run.
+    """
+    trial = meta.groupby(["subject", "trial"], sort=True).ngroup().to_numpy()
+    n_trials = int(trial.max()) + 1 if len(trial) else 0
+    if n_trials < 2:
+        raise DataError(f"the export holds out whole trials for validation; the run has {n_trials} trial(s)")
+    n_val = min(n_trials - 1, max(1, int(round(fraction * n_trials))))
+    held = np.random.default_rng(seed).choice(n_trials, size=n_val, replace=False)
+    is_val = np.isin(trial, held)
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def export_live_models(
+    inputs: dict[str, WindowSet],
+    sessions: Callable[[], Iterable[Session]],
+    cfg: TrainConfig,
+    preprocess: PreprocessConfig | None,
+    out_dir: str | Path,
+    on_step: Callable[[str], None] | None = None,
+) -> ExportResult:
+    """Train the final models and write their live checkpoints (module docstring).
+
+    Parameters
+    ----------
+    inputs
+        The run's inputs (:func:`~biosig.evaluation.experiment.model_inputs`).
+    sessions
+        Gives the run's sessions again, to measure the record maxima of raw
+        inputs (called only when a raw-input model divides by them).
+    cfg
+        The ``train`` section.
+    preprocess
+        The run's ``preprocess`` section (its filter and reference go into
+        the checkpoints when ``train.windows.preprocess`` is set).
+    out_dir
+        Folder of the checkpoints (created).
+    on_step
+        Called with ``"<model> <target> <task>"`` before each training.
+    """
+    check_exportable(cfg, preprocess, inputs)
+    out = Path(out_dir)
+    first = next(iter(inputs.values()))
+    train_rows, val_rows = final_split(first.meta, cfg.val_fraction, cfg.seed)
+    result = ExportResult()
+    peaks: np.ndarray | None = None
+    for spec in cfg.models:
+        kind = input_kind(spec.name)
+        data = inputs[kind]
+        if kind == "raw" and data.settings.max_normalize and peaks is None:
+            peaks = record_peak_scale(sessions(), data.settings)
+        live = live_spec(data, cfg, preprocess, peaks if kind == "raw" and data.settings.max_normalize else None)
+        for target in cfg.targets:
+            for task in cfg.tasks:
+                name = f"{spec.name} {target} {task}"
+                if target not in LIVE_TARGETS or task not in CLASS_RATINGS:
+                    why = "target not predicted live" if target not in LIVE_TARGETS else "not a classification task"
+                    result.skipped.append(f"{name}: {why}")
+                    continue
+                if on_step is not None:
+                    on_step(name)
+                n_classes = N_CLASSES[task]
+                y = class_labels(data.meta[target].to_numpy(), task, cfg.threshold, name=target)
+                model = build_model(spec.name, seed=cfg.seed, n_outputs=n_classes, **spec.hparams)
+                fitted = fit(model, data.x[train_rows], y[train_rows], data.x[val_rows], y[val_rows], n_classes, cfg)
+                best = fitted.history[fitted.best_epoch]
+                meta = live_metadata(
+                    spec.name, model.config.model_dump(mode="json"), live, target=target, scale=CLASS_RATINGS[task]
+                )
+                val_trials = data.meta.iloc[val_rows][["subject", "trial"]].drop_duplicates()
+                meta.update(
+                    task=task,
+                    n_classes=n_classes,
+                    train_config=cfg.model_dump(mode="json"),
+                    history=fitted.history,
+                    export={
+                        "n_train": len(train_rows),
+                        "n_val": len(val_rows),
+                        "val_trials": [[str(s), int(t)] for s, t in val_trials.itertuples(index=False)],
+                        "best_epoch": fitted.best_epoch,
+                    },
+                )
+                path = save_live_checkpoint(out / f"{spec.name}-{target}-{task}.pt", model, meta)
+                exported = ExportedModel(
+                    path, spec.name, target, task, len(train_rows), len(val_rows), fitted.best_epoch, best["val_loss"]
+                )
+                result.exported.append(exported)
+    return result
