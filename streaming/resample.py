@@ -112,18 +112,32 @@ def resample_raw_causal(raw: mne.io.BaseRaw, sfreq: float) -> mne.io.RawArray:
 
     MNE's ``Raw.resample`` is zero-phase (it looks ahead), so the offline side
     of a live comparison uses this instead. Channels, types, montage, bad
-    channels and annotations are kept; sample ``m`` lies at ``m / sfreq`` s on
-    the recording's clock, like the input's samples.
+    channels, annotations, line frequency and subject info are kept; a
+    cropped recording keeps its first sample's time (``first_samp`` scaled to
+    the new rate, as MNE's resample does), so sample ``m`` lies at
+    ``first_time + m / sfreq`` s on the recording's clock like the input's
+    samples and annotations stay on the same seconds. ``lowpass`` becomes the
+    new Nyquist frequency and a custom reference is no longer flagged (MNE
+    lets only its own methods set those fields).
     """
     data = resample_causal(raw.get_data(), raw.info["sfreq"], sfreq)
     info = mne.create_info(raw.ch_names, sfreq, raw.get_channel_types())
-    out = mne.io.RawArray(data, info, verbose="error")
+    for key in ("line_freq", "subject_info"):
+        if raw.info[key] is not None:
+            info[key] = raw.info[key]
+    first_samp = int(round(raw.first_samp * sfreq / raw.info["sfreq"]))
+    out = mne.io.RawArray(data, info, first_samp=first_samp, verbose="error")
     montage = raw.get_montage()
     if montage is not None:
         out.set_montage(montage, verbose="error")
     out.info["bads"] = list(raw.info["bads"])
     out.set_meas_date(raw.info["meas_date"])
-    out.set_annotations(raw.annotations)
+    annotations = raw.annotations.copy()
+    if annotations.orig_time is None:
+        # Without a measurement date MNE stores onsets on the recording's clock but reads
+        # new ones relative to the first sample: shift them so they land on the same seconds.
+        annotations.onset -= raw.first_time
+    out.set_annotations(annotations)
     return out
 
 

@@ -1,10 +1,17 @@
-"""End-to-end deep-model experiments on a small synthetic cohort.
+"""End-to-end deep-model experiments on small synthetic cohorts.
 
-The learning checks use a cohort made to be learnable in seconds: 4 subjects,
-36 trials of 20 s, EEG effects x3, no artefacts (blinks, mains, drifts, bad
-channels) and no atypical subject. On the default cohort (artefacts, x1
-effects, 18 trials) neither HiSTN nor DGCNN beats chance reliably when whole
-trials are held out with this little training (see configs/train_histn.yaml).
+Two cohorts. The beats-chance check runs on the synthetic cohort with all its
+artefacts (blinks, 50 Hz mains, drifts, bad channels, atypical subjects) and
+the EEG effects x3, through the MNE preprocessing a user would run (causal
+notch and 1-45 Hz band-pass, bad channels interpolated, average reference) and
+baseline z-scoring without HiSTN's per-record maximum division: the maximum of
+a record is usually a blink, and dividing by it also removes the trial-level
+power changes that carry valence and arousal. With the default x1 effects and
+1-s windows, even a logistic regression on the DE of held-out trials is only a
+few points above chance (0.67 vs 0.61 valence, 0.64 vs 0.62 arousal, 4
+subjects, 5 folds): like real DREAMER, the default cohort is hard under
+leakage-free protocols by design. The other checks use a cohort made to be
+learnable in seconds: 36 trials of 20 s, effects x3, no artefacts.
 """
 
 import json
@@ -15,7 +22,7 @@ from scipy.signal import welch
 from typer.testing import CliRunner
 
 from biosig.cli import app
-from biosig.config import ModelSpec, TrainConfig, config_from_dict
+from biosig.config import ModelSpec, PreprocessConfig, TrainConfig, config_from_dict
 from biosig.datasets.synthetic import SyntheticConfig, make_cohort, make_session
 from biosig.errors import ConfigError, DataError
 from biosig.evaluation.experiment import (
@@ -62,6 +69,32 @@ def inputs():
     return model_inputs(make_cohort(LEARNABLE), cfg)
 
 
+#: The synthetic cohort with its artefacts (defaults) and effects x3.
+WITH_ARTEFACTS = SyntheticConfig(
+    n_subjects=4, n_trials=36, stimulus_seconds=20, baseline_seconds=20, valence_effect=3.0, arousal_effect=3.0
+)
+#: What a user runs before a deep model on such data (biosig.preprocess.eeg.preprocess_eeg).
+CLEANING = PreprocessConfig.model_validate(
+    {
+        "filter": {"line_freq": 50, "l_freq": 1.0, "h_freq": 45.0, "method": "iir", "causal": True},
+        "bad_channels": {"enabled": True, "noisy_z": 5.0, "interpolate": True},
+        "reference": "average",
+    }
+)
+BEATS_CHANCE = dict(
+    windows={"record_seconds": 20, "preprocess": True, "max_normalize": False},
+    protocols=("leave_trials_out",),
+    tasks=("binary",),
+    n_folds=4,
+    max_folds=2,
+    epochs=30,
+    batch_size=64,
+    lr=0.02,
+    lr_steps={20: 0.005},
+    threads=1,
+)
+
+
 def test_inputs_are_the_histn_windows_and_de(inputs):
     raw, de = inputs["raw"], inputs["de"]
     assert raw.x.shape == (4 * 36 * 20, 14, 128) and de.x.shape == (4 * 36 * 20, 14, 5)
@@ -104,25 +137,27 @@ def test_window_inputs_reject_short_trials_and_missing_channels():
         cohort_windows([session], ("raw",), WindowSettings(record_seconds=8, baseline_seconds=20))
 
 
-def test_histn_and_dgcnn_beat_chance_on_binary_valence_and_arousal(inputs):
-    cfg = TrainConfig(models=(ModelSpec(name="histn"), ModelSpec(name="dgcnn")), tasks=("binary",), **FAST)
+def test_histn_and_dgcnn_beat_chance_on_binary_valence_and_arousal():
+    cfg = TrainConfig(models=(ModelSpec(name="histn"), ModelSpec(name="dgcnn")), **BEATS_CHANCE)
+    inputs = model_inputs(make_cohort(WITH_ARTEFACTS), cfg, CLEANING)
     metrics, predictions = run_experiment(inputs, cfg)
     for model in ("histn", "dgcnn"):
         for target in ("valence", "arousal"):
             s = metrics[model][target]["binary"]["leave_trials_out"]
-            assert s["f1_weighted"] >= s["chance_f1_weighted"] + 0.05, (model, target, s["f1_weighted"])
-            assert s["pooled"]["balanced_accuracy"] >= 0.6, (model, target, s["pooled"]["balanced_accuracy"])
-            assert len(s["folds"]) == 4 and s["parameters"] > 0 and s["inference_windows_per_s"] > 0
+            assert s["f1_weighted"] >= s["chance_f1_weighted"] + 0.08, (model, target, s["f1_weighted"])
+            assert s["pooled"]["balanced_accuracy"] >= 0.65, (model, target, s["pooled"]["balanced_accuracy"])
+            assert len(s["folds"]) == 4 * 2 and s["parameters"] > 0 and s["inference_windows_per_s"] > 0
     assert len(predictions) == 2 * 2 * sum(len(f.test) for f in _folds(inputs, "valence", cfg))
 
 
-def test_label_smoothing_raises_seq2hr_over_one_hot(inputs):
-    base = dict(FAST, models=(ModelSpec(name="dgcnn"),), tasks=("five_class",), epochs=8)
+@pytest.mark.parametrize("model, epochs", [("histn", 15), ("dgcnn", 8)])
+def test_label_smoothing_raises_seq2hr_over_one_hot(inputs, model, epochs):
+    base = dict(FAST, models=(ModelSpec(name=model),), tasks=("five_class",), epochs=epochs)
     smooth, _ = run_experiment(inputs, TrainConfig(label_mode="smoothing", **base))
     onehot, _ = run_experiment(inputs, TrainConfig(label_mode="onehot", **base))
     for target in ("valence", "arousal"):
-        a = smooth["dgcnn"][target]["five_class"]["leave_trials_out"]["seq2hr"]
-        b = onehot["dgcnn"][target]["five_class"]["leave_trials_out"]["seq2hr"]
+        a = smooth[model][target]["five_class"]["leave_trials_out"]["seq2hr"]
+        b = onehot[model][target]["five_class"]["leave_trials_out"]["seq2hr"]
         assert a >= b + 0.03, (target, a, b)
 
 

@@ -141,3 +141,25 @@ def test_raw_checks_see_every_input_sample_of_the_window():
 def test_a_model_rate_too_low_for_its_low_pass_is_a_data_error():
     with pytest.raises(DataError, match="resampled to the model's 64 Hz, too low for preprocess.filter.h_freq = 45"):
         OnlinePipeline(live_model(sfreq=64.0, kinds=("dgcnn",)), stream_sfreq=256.0)
+
+
+def test_a_cropped_recording_keeps_its_clock_and_annotations_when_resampled():
+    # MNE's own (zero-phase) resample is the reference for where samples and annotations sit in time.
+    import mne
+
+    from streaming.resample import resample_raw_causal
+
+    info = mne.create_info(["Fz", "Cz"], 256.0, "eeg")
+    raw = mne.io.RawArray(np.random.default_rng(0).standard_normal((2, 256 * 10)) * 1e-5, info, verbose="error")
+    raw.info["line_freq"] = 50.0
+    raw.set_annotations(mne.Annotations([3.0], [1.0], ["BAD_segment"]))
+    raw.crop(tmin=2.0)
+    causal = resample_raw_causal(raw, 128.0)
+    zero_phase = raw.copy().resample(128.0, verbose="error")
+    assert causal.first_samp == zero_phase.first_samp == 256
+    assert causal.first_time == zero_phase.first_time == 2.0
+    np.testing.assert_allclose(causal.annotations.onset, zero_phase.annotations.onset)
+    assert causal.info["line_freq"] == 50.0
+    # The BAD span covers the same seconds of the recording's clock, i.e. samples 1-2 s after the crop.
+    bad = np.flatnonzero(causal.get_data(reject_by_annotation="NaN")[0] != causal.get_data(reject_by_annotation="NaN")[0])
+    assert bad[0] == 128 and bad[-1] == 255
