@@ -54,7 +54,7 @@ from biosig.pipeline import SessionResult
 from biosig.preprocess.eeg import PreprocessLog
 
 #: Bumped when the layout of an entry or the code behind its features changes, so old entries are never reused.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: Config sections whose values shape the features; the others (evaluation, report...) do not.
 FEATURE_SECTIONS: tuple[str, ...] = ("preprocess", "windows", "features")
 #: A temporary entry untouched this long before a run started has no live writer (writes take seconds).

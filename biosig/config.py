@@ -50,8 +50,10 @@ class FilterConfig(_Strict):
     """Notch and band-pass filters (MNE).
 
     ``causal: true`` makes every filter causal (FIR minimum phase or forward
-    IIR), as the live pipeline must be; the default is MNE's zero-phase
-    filtering for offline analysis.
+    IIR), and the resampling to ``preprocess.resample_sfreq`` too (SciPy's
+    polyphase filter run forward, :func:`streaming.resample.resample_causal`,
+    instead of MNE's FFT resampling), as the live pipeline must be; the default
+    is MNE's zero-phase filtering and resampling for offline analysis.
     """
 
     line_freq: float | None = Field(50.0, gt=0, description="Notch frequency in Hz (harmonics below h_freq too); null disables.")
@@ -59,7 +61,10 @@ class FilterConfig(_Strict):
     h_freq: float | None = Field(45.0, gt=0, description="Low-pass edge in Hz; null disables.")
     method: Literal["fir", "iir"] = "fir"
     iir_order: int = Field(4, ge=1, le=10, description="Butterworth order when method is iir.")
-    causal: bool = False
+    causal: bool = Field(
+        False,
+        description="Causal filters and causal resampling (the live pipeline's); false: MNE's zero-phase ones.",
+    )
 
     @model_validator(mode="after")
     def _edges_ordered(self) -> "FilterConfig":

@@ -33,7 +33,7 @@ import numpy as np
 
 from biosig.config import FilterConfig, IcaConfig, PreprocessConfig
 from biosig.errors import ConfigError, DataError
-from biosig.preprocess.eeg import preprocess_eeg
+from biosig.preprocess.eeg import fit_blink_ica, preprocess_eeg
 from graphs.positions import TEMPLATE, electrode_positions
 from streaming.model_io import LiveSpec
 
@@ -176,12 +176,12 @@ def fit_live_ica(
 
     The recording goes through :func:`biosig.preprocess.eeg.preprocess_eeg`
     with the model's input definition (its channels, causal filters,
-    reference and rate; bad channels detected and interpolated), which is
-    where the offline pipeline fits its ICA (after filtering, interpolation,
-    re-referencing and resampling); then MNE's ICA is fitted and the
-    components correlated with the frontal EOG proxies are excluded
-    (``find_bads_eog``), as :func:`biosig.preprocess.eeg.remove_blinks_ica`
-    does.
+    reference and rate, resampled causally as the live pipeline resamples;
+    bad channels detected and interpolated), which is where the offline
+    pipeline fits its ICA (after filtering, interpolation, re-referencing and
+    resampling); then :func:`biosig.preprocess.eeg.fit_blink_ica`, the fit of
+    the offline pipeline's blink removal, fits MNE's ICA and excludes the
+    components correlated with the frontal EOG proxies (``find_bads_eog``).
 
     Parameters
     ----------
@@ -209,22 +209,13 @@ def fit_live_ica(
     cfg = config or IcaConfig()
     prep = PreprocessConfig(
         channels=spec.channels,
-        filter=spec.filter or FilterConfig(line_freq=None, l_freq=None, h_freq=None),
+        # Unfiltered models still get the live pipeline's causal resampling.
+        filter=spec.filter or FilterConfig(line_freq=None, l_freq=None, h_freq=None, causal=True),
         reference=spec.reference,
         resample_sfreq=spec.sfreq,
     )
     clean, _log = preprocess_eeg(raw, prep, label)
-    proxies = [ch for ch in cfg.eog_proxies if ch in clean.ch_names]
-    if not proxies:
-        raise DataError(f"{label}: none of the ICA EOG proxy channels {list(cfg.eog_proxies)} are present")
-    # The construction of remove_blinks_ica, which applies its ICA in place and does not return it.
-    n_components = cfg.n_components if cfg.n_components is not None else len(clean.ch_names) - 1
-    ica = mne.preprocessing.ICA(
-        n_components=n_components, method=cfg.method, random_state=cfg.seed, max_iter="auto", verbose="error"
-    )
-    ica.fit(clean, verbose="error")
-    excluded, _scores = ica.find_bads_eog(clean, ch_name=proxies, threshold=cfg.threshold, verbose="error")
-    ica.exclude = [int(i) for i in excluded]
+    ica = fit_blink_ica(clean, cfg, label)
     if path is not None:
         ica.save(path, overwrite=True, verbose="error")
     return ica

@@ -3,7 +3,10 @@
 Order: pick channels -> non-finite samples flagged -> notch -> band-pass ->
 flat/noisy channel detection -> interpolation (spherical splines, montage) ->
 re-reference -> resample -> optional ICA blink removal. Baseline normalisation
-is per trial and lives in :mod:`biosig.preprocess.windows`.
+is per trial and lives in :mod:`biosig.preprocess.windows`. With
+``filter.causal`` the resampling is causal too, the live pipeline's
+(:func:`streaming.resample.resample_raw_causal`), so that an offline causal run
+gives the numbers the live one does.
 
 What was found and done (bad channels and why, ICA components removed) is
 returned in a :class:`PreprocessLog` so the report can show it.
@@ -18,6 +21,7 @@ import numpy as np
 
 from biosig.config import BadChannelConfig, FilterConfig, IcaConfig, PreprocessConfig
 from biosig.errors import DataError
+from streaming.resample import resample_raw_causal
 
 
 @dataclass
@@ -32,6 +36,15 @@ class PreprocessLog:
 def preprocess_eeg(raw: mne.io.BaseRaw, config: PreprocessConfig, label: str = "recording") -> tuple[mne.io.BaseRaw, PreprocessLog]:
     """Preprocess a continuous EEG recording; the input is not modified.
 
+    Resampling to ``config.resample_sfreq`` is MNE's (``Raw.resample``, FFT,
+    zero-phase) unless ``config.filter.causal``: then it is the live
+    pipeline's causal polyphase resampling
+    (:func:`streaming.resample.resample_raw_causal`: SciPy's ``resample_poly``
+    anti-alias filter run forward from a zero state, so the output lags the
+    input by the filter's group delay, 78 ms for 256 -> 128 Hz, as the causal
+    filters' output does). The preprocessed copy is then a new ``RawArray``
+    keeping channels, montage, bad channels, measurement date and annotations.
+
     Parameters
     ----------
     raw
@@ -45,6 +58,13 @@ def preprocess_eeg(raw: mne.io.BaseRaw, config: PreprocessConfig, label: str = "
     -------
     raw, log
         The preprocessed copy (EEG channels only) and what was found.
+
+    Raises
+    ------
+    DataError
+        A channel is missing, too many are bad, a filter edge is at or above
+        Nyquist, or (causal) the rates are not a ratio of small integers; the
+        message names ``label`` and the setting.
     """
     log = PreprocessLog()
     raw = _pick_channels(raw, config.channels, label)
@@ -56,10 +76,21 @@ def preprocess_eeg(raw: mne.io.BaseRaw, config: PreprocessConfig, label: str = "
         _repair_bad_channels(raw, config.bad_channels, log, label)
     _set_reference(raw, config.reference, label)
     if config.resample_sfreq is not None and config.resample_sfreq != raw.info["sfreq"]:
-        raw.resample(config.resample_sfreq, verbose="error")
+        raw = _resample(raw, config.resample_sfreq, config.filter.causal, label)
     if config.ica.enabled:
         remove_blinks_ica(raw, config.ica, log, label)
     return raw, log
+
+
+def _resample(raw: mne.io.BaseRaw, sfreq: float, causal: bool, label: str) -> mne.io.BaseRaw:
+    if not causal:
+        return raw.resample(sfreq, verbose="error")
+    try:
+        return resample_raw_causal(raw, sfreq)
+    except DataError as exc:
+        raise DataError(
+            f"{label}: preprocess.resample_sfreq = {sfreq} Hz with preprocess.filter.causal: {exc}"
+        ) from None
 
 
 def _pick_channels(raw: mne.io.BaseRaw, channels: tuple[str, ...] | None, label: str) -> mne.io.BaseRaw:
@@ -206,8 +237,32 @@ def _set_reference(raw: mne.io.BaseRaw, reference: str | tuple[str, ...] | None,
     raw.set_eeg_reference(reference, projection=False, verbose="error")
 
 
-def remove_blinks_ica(raw: mne.io.BaseRaw, cfg: IcaConfig, log: PreprocessLog, label: str) -> None:
-    """Fit ICA and remove components correlated with frontal EOG-proxy channels, in place."""
+def fit_blink_ica(raw: mne.io.BaseRaw, cfg: IcaConfig, label: str = "recording") -> mne.preprocessing.ICA:
+    """Fit MNE's ICA on preprocessed EEG and exclude the components of blinks.
+
+    The components excluded are those MNE's ``find_bads_eog`` finds correlated
+    with the frontal EOG-proxy channels ``cfg.eog_proxies`` (the ones present)
+    at ``cfg.threshold``; the fit is seeded with ``cfg.seed``.
+
+    Parameters
+    ----------
+    raw
+        Preprocessed EEG in volts ``(n_channels, n_times)`` (filtered, re-referenced); not modified.
+    cfg
+        Components (default: channels - 1), method, seed, EOG proxies, threshold; ``enabled`` is ignored.
+    label
+        Names the recording in error messages.
+
+    Returns
+    -------
+    mne.preprocessing.ICA
+        Fitted, with ``exclude`` set (component indices, possibly empty).
+
+    Raises
+    ------
+    DataError
+        None of the EOG-proxy channels is in ``raw``.
+    """
     proxies = [ch for ch in cfg.eog_proxies if ch in raw.ch_names]
     if not proxies:
         raise DataError(f"{label}: none of the ICA EOG proxy channels {list(cfg.eog_proxies)} are present")
@@ -220,7 +275,13 @@ def remove_blinks_ica(raw: mne.io.BaseRaw, cfg: IcaConfig, log: PreprocessLog, l
     )
     ica.fit(raw, verbose="error")
     excluded, _scores = ica.find_bads_eog(raw, ch_name=proxies, threshold=cfg.threshold, verbose="error")
-    ica.exclude = list(excluded)
-    if excluded:
+    ica.exclude = [int(i) for i in excluded]
+    return ica
+
+
+def remove_blinks_ica(raw: mne.io.BaseRaw, cfg: IcaConfig, log: PreprocessLog, label: str) -> None:
+    """Remove the blink components of :func:`fit_blink_ica` from ``raw``, in place, and log them."""
+    ica = fit_blink_ica(raw, cfg, label)
+    if ica.exclude:
         ica.apply(raw, verbose="error")
-    log.ica_excluded = [int(i) for i in excluded]
+    log.ica_excluded = list(ica.exclude)
