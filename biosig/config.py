@@ -279,7 +279,9 @@ class TrainConfig(_Strict):
     ``label_mode`` targets (``sigma`` for smoothing), early stopping after
     ``patience`` epochs without a lower validation loss (``null``: never),
     restoring the best epoch. ``device: cuda`` falls back to the CPU when no
-    GPU is available. ``workers > 1`` trains folds in that many processes.
+    GPU is available. ``workers > 1`` trains folds in that many local
+    processes; ``scheduler`` (a Dask address, ``tcp://host:8786``) trains them
+    on that cluster instead (:class:`biosig.executor.Executor`).
 
     Task ``regression``: one output trained on the rating rescaled from
     ``rating_range`` to [-1, 1] (:func:`biosig.evaluation.labels.regression_targets`;
@@ -316,6 +318,7 @@ class TrainConfig(_Strict):
     label_correction: bool = False
     finetune: FinetuneConfig = FinetuneConfig()
     workers: int = Field(1, ge=1)
+    scheduler: str | None = Field(None, description="Dask scheduler address, e.g. tcp://host:8786: folds run there.")
     threads: int | None = Field(None, ge=1, description="torch threads per process; default: torch's choice.")
     checkpoint_dir: Path | None = None
 

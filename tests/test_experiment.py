@@ -171,6 +171,22 @@ def test_same_seed_gives_the_same_metrics(inputs):
     assert p1.equals(p2)
 
 
+def test_folds_on_a_dask_cluster_give_the_serial_metrics(inputs):
+    from distributed import Client, LocalCluster, get_task_stream
+
+    cfg = TrainConfig(
+        models=(ModelSpec(name="dgcnn"),), targets=("arousal",), tasks=("binary",), **dict(FAST, epochs=2, max_folds=2)
+    )
+    serial, p1 = run_experiment(inputs, cfg)
+    with LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster, Client(cluster) as client, get_task_stream(client) as tasks:
+        on_cluster, p2 = run_experiment(inputs, cfg.model_copy(update={"scheduler": cluster.scheduler_address}))
+    assert sum(task["key"].startswith("run_fold") for task in tasks.data) == 4 * 2  # every fold ran on the cluster
+    assert _without_timings(on_cluster) == _without_timings(serial)
+    assert p1.equals(p2)
+
+
 def test_histn_blocks_and_loso_with_correction_finetuning_and_checkpoints(inputs, tmp_path):
     cfg = TrainConfig(
         models=(ModelSpec(name="dgcnn"),),

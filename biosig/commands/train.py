@@ -35,6 +35,10 @@ def train(
     export: Path | None = typer.Option(
         None, "--export", help="Also train final models on all windows and write live checkpoints (biosig stream) here."
     ),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Local processes training folds (train.workers)."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786: folds train there (train.scheduler)."
+    ),
 ) -> None:
     """Train the configured deep models under the configured protocols and report their scores."""
     from biosig.cohort import sources_from_config
@@ -46,6 +50,9 @@ def train(
 
     try:
         cfg = load_config(config)
+        overrides = {key: value for key, value in (("workers", workers), ("scheduler", scheduler)) if value is not None}
+        if overrides:
+            cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update=overrides)})
         report = Path(out if out is not None else cfg.report.out_dir)
         t0 = time.perf_counter()
         sources = sources_from_config(cfg, report / "data")

@@ -19,8 +19,9 @@ Protocols (:mod:`biosig.evaluation.protocols`):
   (parameters under ``finetune.freeze`` fixed, balanced batches standing in
   for the authors' max/count class weights) and tested on the rest.
 
-Folds run through :class:`biosig.executor.Executor` (serial, or
-``workers`` local processes). The result is nested like the main job's
+Folds run through :class:`biosig.executor.Executor` (serial, ``workers``
+local processes, or the Dask cluster at ``scheduler``), the executor of the
+cohort preprocessing. The result is nested like the main job's
 ``metrics.json``, one level deeper: ``metrics[model][target][task][protocol]``
 holds the subject-averaged scores (:func:`~biosig.evaluation.ordinal_metrics.subject_mean_scores`),
 ``chance_f1_weighted`` and ``chance_balanced_accuracy`` (a stratified random
@@ -296,7 +297,7 @@ def run_experiment(
     _check_models(cfg)
     metrics: dict = {}
     frames = []
-    with Executor("processes" if cfg.workers > 1 else "serial", workers=cfg.workers) as executor:
+    with Executor(workers=cfg.workers, scheduler=cfg.scheduler) as executor:
         for spec in cfg.models:
             kind = input_kind(spec.name)
             if kind not in inputs:
