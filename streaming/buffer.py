@@ -33,7 +33,9 @@ class Event:
     kind
         ``stream_lost``, ``stream_recovered`` (stream readers); ``gap``,
         ``clock_jump``, ``bad_window``, ``quality_restored`` (the online
-        pipeline); ``buffer_overrun`` (the live session).
+        pipeline); ``calibrating`` (a rest calibration started or restarted)
+        and ``calibrated`` (its statistics are in force;
+        :mod:`streaming.calibrate`); ``buffer_overrun`` (the live session).
     time
         LSL time of the event, s.
     detail
