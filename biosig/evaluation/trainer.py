@@ -42,7 +42,7 @@ import json
 import math
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -293,20 +293,7 @@ def predict_proba(model: nn.Module, x: Inputs, batch_size: int = 2048) -> np.nda
 
     Runs on the device of the model's parameters.
     """
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    out = []
-    try:
-        with torch.no_grad():
-            for lo in range(0, n_rows(x), batch_size):
-                xb = as_tensors(take_rows(x, slice(lo, lo + batch_size)), device)
-                out.append(model(*xb).double().softmax(dim=1).cpu().numpy())
-    finally:
-        model.train(was_training)
-    if not out:
-        raise DataError("predict_proba got no windows (x has length 0)")
-    return np.concatenate(out)
+    return _batched_outputs(model, x, batch_size, lambda out: out.double().softmax(dim=1), "predict_proba")
 
 
 def predict_values(model: nn.Module, x: Inputs, batch_size: int = 2048) -> np.ndarray:
@@ -314,6 +301,13 @@ def predict_values(model: nn.Module, x: Inputs, batch_size: int = 2048) -> np.nd
 
     Runs on the device of the model's parameters.
     """
+    return _batched_outputs(model, x, batch_size, lambda out: out[:, 0].double(), "predict_values")
+
+
+def _batched_outputs(
+    model: nn.Module, x: Inputs, batch_size: int, transform: Callable[[torch.Tensor], torch.Tensor], caller: str
+) -> np.ndarray:
+    """``transform(model(batch))`` over ``x`` in batches, concatenated; the model's mode is restored after."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -322,11 +316,11 @@ def predict_values(model: nn.Module, x: Inputs, batch_size: int = 2048) -> np.nd
         with torch.no_grad():
             for lo in range(0, n_rows(x), batch_size):
                 xb = as_tensors(take_rows(x, slice(lo, lo + batch_size)), device)
-                out.append(model(*xb)[:, 0].double().cpu().numpy())
+                out.append(transform(model(*xb)).cpu().numpy())
     finally:
         model.train(was_training)
     if not out:
-        raise DataError("predict_values got no windows (x has length 0)")
+        raise DataError(f"{caller} got no windows (x has length 0)")
     return np.concatenate(out)
 
 
