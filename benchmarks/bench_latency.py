@@ -14,7 +14,9 @@ band-pass, order 4) and average reference:
   minus the push time of the chunk holding the window's last sample (found
   from the prediction's stamp), over the windows after ``--warmup`` s. The
   subprocess's **CPU use** (user + system, % of one core) comes from
-  ``/proc/<pid>/stat`` over the same span (Linux);
+  ``/proc/<pid>/stat`` over the same span (Linux), and its **idle CPU** over
+  the next ``--idle`` seconds, when the source stream is still there but
+  sends nothing (the inlet must block, not spin: close to zero);
 * **compute only**: the same :class:`~streaming.online.OnlinePipeline` fed
   one hop at a time in this process: time per window of filtering,
   features and model, one torch thread;
@@ -136,10 +138,11 @@ class Run:
     latency: np.ndarray  # s, per window
     cpu_percent: float
     windows: int
+    idle_cpu_percent: float
 
 
 def end_to_end(command: list[str], eeg_name: str, out_name: str, data_uv: np.ndarray, sfreq: float,
-               seconds: float, warmup: float) -> Run:  # fmt: skip
+               seconds: float, warmup: float, idle: float) -> Run:  # fmt: skip
     """Play ``data_uv`` on ``eeg_name`` in real time while ``command`` turns it into ``out_name`` (module docstring)."""
     import pylsl
 
@@ -187,6 +190,9 @@ def end_to_end(command: list[str], eeg_name: str, out_name: str, data_uv: np.nda
         time.sleep(1.0)
         done.set()
         receiver.join()
+        idle_start, idle_wall = cpu_seconds(worker.pid), time.monotonic()
+        time.sleep(idle)
+        idle_cpu = (cpu_seconds(worker.pid) - idle_start) / (time.monotonic() - idle_wall) * 100.0
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -195,7 +201,7 @@ def end_to_end(command: list[str], eeg_name: str, out_name: str, data_uv: np.nda
         last = int(round((stamp - t0) * sfreq))
         if last >= warmup * sfreq and last // chunk < n_chunks:
             latency.append(arrival - push_times[last // chunk])
-    return Run(np.asarray(latency), cpu, len(arrivals))
+    return Run(np.asarray(latency), cpu, len(arrivals), idle_cpu)
 
 
 def baseline_worker(eeg_name: str, out_name: str, length: float, hop: float) -> None:
@@ -231,6 +237,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=120.0, help="measured seconds per end-to-end run")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds left out at the start of each run")
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds of a silent source for the idle CPU figure")
     parser.add_argument("--montages", default="14x128,64x512", help=f"comma-separated, of {sorted(MONTAGES)}")
     parser.add_argument("--models", default="histn,dgcnn", help="comma-separated: histn, dgcnn")
     parser.add_argument("--compute-windows", type=int, default=200, help="windows timed for the compute-only figure")
@@ -243,8 +250,8 @@ def main() -> None:
         return
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; {args.seconds:g} s per run "
           f"after {args.warmup:g} s; 1-s windows every {HOP * 1e3:g} ms; latencies p50 / p95 / p99 in ms")  # fmt: skip
-    print(f"{'montage':<8} {'model':<9} {'end to end':>22} {'CPU %':>6} {'windows':>8} {'compute/window':>22} "
-          f"{'ratio p50/p99':>14}")  # fmt: skip
+    print(f"{'montage':<8} {'model':<9} {'end to end':>22} {'CPU %':>6} {'idle %':>6} {'windows':>8} "
+          f"{'compute/window':>22} {'ratio p50/p99':>14}")  # fmt: skip
     folder = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     for montage in args.montages.split(","):
         n_ch, sfreq = MONTAGES[montage]
@@ -252,24 +259,25 @@ def main() -> None:
         eeg_name, out_name = f"bench-eeg-{montage}", f"bench-out-{montage}"
         base = end_to_end(
             [sys.executable, __file__, "--baseline-worker", eeg_name, f"{out_name}-base", "1.0", str(HOP)],
-            eeg_name, f"{out_name}-base", data, sfreq, args.seconds, args.warmup,
+            eeg_name, f"{out_name}-base", data, sfreq, args.seconds, args.warmup, args.idle,
         )  # fmt: skip
-        print(f"{montage:<8} {'baseline':<9} {percentiles(base.latency):>22} {base.cpu_percent:6.1f} {base.windows:8d}")
+        print(f"{montage:<8} {'baseline':<9} {percentiles(base.latency):>22} {base.cpu_percent:6.1f} "
+              f"{base.idle_cpu_percent:6.1f} {base.windows:8d}")  # fmt: skip
         for model in args.models.split(","):
             checkpoint = make_checkpoint(model, n_ch, sfreq, folder)
             compute = compute_only(checkpoint, data, sfreq, args.compute_windows)
             run = end_to_end(
                 [sys.executable, "-c", "from biosig.cli import main; main()", "stream", "-m", str(checkpoint),
                  "--eeg", f"name={eeg_name}", "--name", f"{out_name}-{model}", "--quiet"],
-                eeg_name, f"{out_name}-{model}", data, sfreq, args.seconds, args.warmup,
+                eeg_name, f"{out_name}-{model}", data, sfreq, args.seconds, args.warmup, args.idle,
             )  # fmt: skip
             ratio = (
                 f"{np.median(run.latency) / np.median(base.latency):5.2f} / "
                 f"{np.percentile(run.latency, 99) / np.percentile(base.latency, 99):5.2f}"
                 if len(run.latency) and len(base.latency) else "--"
             )  # fmt: skip
-            print(f"{montage:<8} {model:<9} {percentiles(run.latency):>22} {run.cpu_percent:6.1f} {run.windows:8d} "
-                  f"{percentiles(compute):>22} {ratio:>14}")  # fmt: skip
+            print(f"{montage:<8} {model:<9} {percentiles(run.latency):>22} {run.cpu_percent:6.1f} "
+                  f"{run.idle_cpu_percent:6.1f} {run.windows:8d} {percentiles(compute):>22} {ratio:>14}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ must be there, in any order; another rate than the model's is resampled),
 then runs the :class:`~streaming.online.OnlinePipeline` on a processing
 thread that wakes when samples arrive. With ``ecg``/``eda`` streams, each
 window's features also hold the heart-rate/HRV and EDA features of the
-trailing ``peripheral_seconds`` of those streams (NaN while not available);
+trailing ``peripheral_seconds`` of those streams (NaN while not available); a
+model with ECG/EDA nodes needs those streams (checked before any stream is
+resolved) and gets the features minus the calibration rest's level;
 ``interpolate`` and ``ica`` choose the live bad-channel interpolation and a
 fixed ICA cleaning (:mod:`streaming.spatial`). Every window is published on
 the ``biosig-affect`` outlet, logged if asked, and queued for the iterator; state changes go to
@@ -50,7 +52,7 @@ from biosig.errors import BiosigError, ConfigError, DataError
 from streaming.buffer import Cursor, Event, Read
 from streaming.calibrate import StreamCalibrator
 from streaming.inlet import StreamQuery, StreamReader
-from streaming.model_io import LiveModel, load_live_model
+from streaming.model_io import LiveModel, load_live_model, peripheral_nodes
 from streaming.online import OnlinePipeline, QualityConfig, WindowResult
 from streaming.outlet import AFFECT_STREAM_NAME, AffectOutlet, DropOldestQueue, PredictionLog
 from streaming.spatial import ica_map, load_ica
@@ -102,15 +104,16 @@ class LiveSession:
     calibrate
         Seconds of rest at the start of the stream (after the filter warm-up)
         that calibrate a model whose normalisation needs it
-        (:mod:`streaming.calibrate`): the session publishes ``calibrating`` and
-        ``calibrated`` events, then predicts. None: the model must be
-        calibrated already.
+        (:mod:`streaming.calibrate`; with peripheral nodes, the ECG/EDA rest
+        level too): the session publishes ``calibrating`` and ``calibrated``
+        events, then predicts. None: the model must be calibrated already.
     ecg, eda
         ECG (volts) and EDA (siemens) streams whose features each window gets
         (:func:`streaming.online.trailing_span`); the first channel of the
         stream's type (``ecg``; ``eda`` or ``gsr``) is used, else its first channel.
     peripheral_seconds
-        Length of the trailing ECG/EDA span, s.
+        Length of the trailing ECG/EDA span, s; default: the model's
+        (``peripheral.seconds`` of its checkpoints), else 10 s.
     interpolate
         Interpolate bad channels in the windows that get a prediction (None:
         when the montage has every channel's position).
@@ -143,7 +146,7 @@ class LiveSession:
         calibrate: float | None = None,
         ecg: StreamQuery | str | None = None,
         eda: StreamQuery | str | None = None,
-        peripheral_seconds: float = 10.0,
+        peripheral_seconds: float | None = None,
         interpolate: bool | None = None,
         ica: str | Path | mne.preprocessing.ICA | None = None,
     ) -> None:
@@ -208,8 +211,9 @@ class LiveSession:
             model channel, or has an irregular rate or one the model's cannot be
             reached from (:func:`streaming.resample.resample_factors`).
         ConfigError
-            The model needs a calibration and none was asked for, or
-            ``calibrate`` was given for a model with a fixed normalisation.
+            The model needs a calibration and none was asked for,
+            ``calibrate`` was given for a model with a fixed normalisation, or
+            a model has ECG/EDA nodes whose streams were not given.
         """
         if self.torch_threads is not None:
             torch.set_num_threads(self.torch_threads)
@@ -219,6 +223,14 @@ class LiveSession:
                 "the live model needs a calibration: give calibrate=SECONDS of rest at the start of the stream "
                 "(biosig stream --calibrate) or calibrate its checkpoints with biosig calibrate"
             )
+        for entry in self.model.models:
+            unfed = [kind for kind, _ in peripheral_nodes(entry.model) if kind not in self.peripheral_queries]
+            if unfed:
+                raise ConfigError(
+                    f"{entry.source}: {type(entry.model).__name__} has {'/'.join(k.upper() for k in unfed)} nodes; "
+                    f"give the {'/'.join(k.upper() for k in unfed)} stream ({' '.join(f'--{k} QUERY' for k in unfed)}, "
+                    f"or {', '.join(f'{k}=QUERY' for k in unfed)} in Python)"
+                )
         try:
             self.eeg = StreamReader(
                 self.eeg_query, buffer_seconds=self.buffer_seconds, resolve_timeout=self.resolve_timeout,
@@ -250,8 +262,9 @@ class LiveSession:
             self.pipeline = self._make_pipeline()
             if self.calibrate is not None:
                 self.calibrator = StreamCalibrator(
-                    spec, self.calibrate, self.gap_tolerance, self.quality, stream_sfreq=self.eeg.rate, ica=self.ica
-                )
+                    spec, self.calibrate, self.gap_tolerance, self.quality, stream_sfreq=self.eeg.rate, ica=self.ica,
+                    peripheral={kind: reader.rate for kind, reader, _ in self._peripheral},
+                )  # fmt: skip
             if self.outlet_wanted:
                 models = [f"{'+'.join(e.targets)}: {type(e.model).__name__}" for e in self.model.models]
                 self.outlet = AffectOutlet(
@@ -357,6 +370,8 @@ class LiveSession:
                     if id(reader) in kinds and len(read.stamps):
                         kind, channel = kinds[id(reader)]
                         self.pipeline.add_peripheral(kind, read.data[:, channel], read.stamps)
+                        if self.calibrator is not None:
+                            self.calibrator.feed_peripheral(kind, read.data[:, channel], read.stamps)
                     for _, event in read.events:
                         self._publish_event(event)
                 if new_eeg:
@@ -416,9 +431,12 @@ class LiveSession:
         done = self.calibrator.result
         if done is None:
             return data[:0], stamps[:0]
-        self.model = LiveModel(self.model.spec.calibrated(done.stats.mean, done.stats.std), self.model.models)
+        spec = self.model.spec.calibrated(done.stats.mean, done.stats.std, done.peripheral)
+        self.model = LiveModel(spec, self.model.models)
         # A fresh pipeline: its filters warm up again from a zero state, its first window starts after the rest.
-        self.pipeline = self._make_pipeline()
+        previous, self.pipeline = self.pipeline, self._make_pipeline()
+        # The ECG/EDA history stays: the first windows after the rest already have their trailing spans.
+        self.pipeline.peripheral = previous.peripheral
         self.calibrator = None
         return data[used:], stamps[used:]
 

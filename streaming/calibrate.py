@@ -33,6 +33,26 @@ the same numbers:
   do invalid samples or a flat channel in the rest; each (re)start is a
   ``calibrating`` event saying why, the end a ``calibrated`` event.
 
+**ECG/EDA nodes.** A model with peripheral nodes was trained on span
+features minus each trial's baseline level: the mean of the same features
+over back-to-back ``peripheral_seconds`` tiles of the baseline, NaN tiles left
+out (:func:`biosig.evaluation.windows_dataset.baseline_level`). The
+calibration measures that level on the rest span its EEG statistics cover
+(from their first sample to the span's end), tiled the same way
+(:func:`~biosig.evaluation.windows_dataset.baseline_tiles`) and averaged by
+the same function (:func:`~biosig.evaluation.windows_dataset.tile_level`):
+from the recording with the offline cut (file path,
+:func:`session_rest_level`), or from the ECG/EDA streams with the live cut
+(:func:`streaming.online.trailing_span`, which equals the offline cut on a
+regularly sampled stream) fed to :meth:`StreamCalibrator.feed_peripheral`.
+On the stream, the calibration waits, up to ``peripheral_wait`` seconds of
+EEG past the rest, for each peripheral stream's sample that closes the last
+tile (a peripheral stream lagging the EEG would otherwise shorten it); the
+EEG samples of that wait are not predicted. The level is stored in the
+calibrated checkpoint as ``normalization.peripheral_offset``; a feature
+without a usable tile is NaN there (``null``) and stays missing live, as
+offline for a trial without a usable baseline tile.
+
 Calibrated checkpoints are copies with the same file names in another
 folder: the inputs are never modified, and each copy is written to a
 temporary file in the output folder first, then renamed (:func:`os.replace`),
@@ -43,20 +63,22 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import mne
 import numpy as np
+import pandas as pd
 
 from biosig.errors import ConfigError, DataError
 from biosig.evaluation.trainer import load_checkpoint
+from biosig.evaluation.windows_dataset import PERIPHERAL_NODES, baseline_level, baseline_tiles, tile_level
 from biosig.session import Session
 from streaming.buffer import Event
-from streaming.model_io import LiveModel, LiveSpec, load_live_model, save_live_checkpoint
-from streaming.online import CausalFilter, OnlinePipeline, QualityConfig, design_filters
+from streaming.model_io import PERIPHERAL_FEATURES, LiveModel, LiveSpec, load_live_model, save_live_checkpoint
+from streaming.online import CausalFilter, OnlinePipeline, PeripheralBuffer, QualityConfig, design_filters
 from streaming.resample import resample_causal, resample_factors
 from streaming.spatial import AffineMap, ica_map
 
@@ -93,12 +115,20 @@ class Calibration:
         the recording (file) or on the LSL clock (stream).
     sfreq
         The model's sampling rate, Hz.
+    peripheral
+        Rest level of each peripheral node's features ``(n_features,)``
+        (units of :mod:`biosig.features.peripheral`, NaN: no usable tile), or
+        None for a model without peripheral nodes.
+    tiles
+        Peripheral tiles the rest span holds.
     """
 
     stats: RestStatistics
     source: str
     start: float
     sfreq: float
+    peripheral: dict[str, np.ndarray] | None = None
+    tiles: int = 0
 
     @property
     def seconds(self) -> float:
@@ -107,7 +137,21 @@ class Calibration:
 
     def as_metadata(self) -> dict[str, Any]:
         """The ``normalization.calibration`` entry of a calibrated checkpoint."""
-        return {"source": self.source, "start": self.start, "seconds": self.seconds, "samples": self.stats.samples}
+        meta: dict[str, Any] = {
+            "source": self.source, "start": self.start, "seconds": self.seconds, "samples": self.stats.samples,
+        }  # fmt: skip
+        if self.peripheral is not None:
+            meta["peripheral_tiles"] = self.tiles
+        return meta
+
+    def missing_levels(self) -> list[str]:
+        """``kind:feature`` of every peripheral feature without a usable rest tile (NaN level)."""
+        return [
+            f"{kind}:{name}"
+            for kind, level in (self.peripheral or {}).items()
+            for name, value in zip(PERIPHERAL_FEATURES[kind], level, strict=True)
+            if not np.isfinite(value)
+        ]
 
 
 def warmup_samples(spec: LiveSpec, stream_sfreq: float | None = None) -> int:
@@ -225,6 +269,50 @@ def rest_span(session: Session, start: float | None, seconds: float) -> tuple[fl
     return 0.0, seconds
 
 
+def _check_rest_span(spec: LiveSpec, seconds: float, where: str) -> None:
+    """A rest shorter than one peripheral tile gives no level: refused (``where`` names it)."""
+    if spec.peripheral_nodes and spec.peripheral_seconds is not None and seconds < spec.peripheral_seconds - 1e-9:
+        raise DataError(
+            f"{where}: {seconds:g} s of rest hold no {spec.peripheral_seconds:g}-s tile of the model's ECG/EDA "
+            "features (metadata peripheral.seconds); calibrate on a longer rest"
+        )
+
+
+def session_rest_level(
+    session: Session, spec: LiveSpec, t0: float, t1: float, source: str
+) -> tuple[dict[str, np.ndarray], int]:
+    """ECG/EDA rest level of the span ``[t0, t1)`` s of a recording, per node of ``spec`` (module docstring).
+
+    Returns
+    -------
+    levels
+        ``{kind: (n_features,)}`` for each of ``spec.peripheral_nodes`` (NaN: no usable tile).
+    tiles
+        Tiles of ``spec.peripheral_seconds`` in the span.
+
+    Raises
+    ------
+    DataError
+        The recording lacks a node's signal, the span is shorter than one
+        tile, or a tile lies outside the recording.
+    """
+    seconds = spec.peripheral_seconds
+    assert seconds is not None
+    missing = [kind.upper() for kind in spec.peripheral_nodes if getattr(session, kind) is None]
+    if missing:
+        raise DataError(
+            f"{source}: the model has {'/'.join(k.upper() for k in spec.peripheral_nodes)} nodes, whose rest level "
+            f"the calibration measures; the recording has no {'/'.join(missing)}"
+        )
+    _check_rest_span(spec, t1 - t0, f"{source} ({t0:g}-{t1:g} s)")
+    rest = pd.DataFrame({"trial": ["rest"], "baseline_onset": [t0], "baseline_duration": [t1 - t0]})
+    level = baseline_level(session, rest, seconds, label=source)[0]
+    columns = np.cumsum([0, *(n for _, n in PERIPHERAL_NODES)])
+    by_kind = {kind: level[columns[i] : columns[i + 1]] for i, (kind, _) in enumerate(PERIPHERAL_NODES)}
+    tiles = int(baseline_tiles([t0], [t1 - t0], seconds)[1][0])
+    return {kind: by_kind[kind] for kind in spec.peripheral_nodes}, tiles
+
+
 def calibrate_session(
     session: Session,
     spec: LiveSpec,
@@ -257,7 +345,9 @@ def calibrate_session(
     ------
     DataError
         No EEG, a rate the model's cannot be reached from, a model channel
-        missing, a span outside the recording, or a bad rest (:func:`rest_statistics`).
+        missing, a span outside the recording, or a bad rest (:func:`rest_statistics`);
+        for a model with peripheral nodes, a missing ECG/EDA or a rest shorter
+        than one tile (:func:`session_rest_level`).
     """
     raw = session.eeg
     if raw is None:
@@ -280,7 +370,12 @@ def calibrate_session(
     mapped = None if ica is None else ica_map(ica, spec.channels, f"{source}: ICA")
     label = f"{source} ({t0:g}-{t1:g} s)"
     stats = rest_statistics(data, spec, skip, stream_sfreq=rate, ica=mapped, source=label, quality=quality)
-    return Calibration(stats, source, first / rate + skip / spec.sfreq, spec.sfreq)
+    begin = first / rate + skip / spec.sfreq
+    if not spec.peripheral_nodes:
+        return Calibration(stats, source, begin, spec.sfreq)
+    # The span the EEG statistics cover: from their first sample to the span's end.
+    levels, tiles = session_rest_level(session, spec, begin, t1, source)
+    return Calibration(stats, source, begin, spec.sfreq, levels, tiles)
 
 
 def calibrate_checkpoints(
@@ -338,7 +433,7 @@ def calibrate_checkpoints(
         if target.resolve() == src.resolve():
             raise ConfigError(f"--out {out} would overwrite {src}; calibrated copies go to another folder")
     calibration = calibrate_session(session, live.spec, start=start, seconds=seconds, source=source, ica=ica)
-    spec = live.spec.calibrated(calibration.stats.mean, calibration.stats.std)
+    spec = live.spec.calibrated(calibration.stats.mean, calibration.stats.std, calibration.peripheral)
     normalization = {**spec.as_metadata()["normalization"], "calibration": calibration.as_metadata()}
     out.mkdir(parents=True, exist_ok=True)
     for src, entry, target in zip(sources, live.models, targets, strict=True):
@@ -371,11 +466,24 @@ class StreamCalibrator:
         The stream's rate, Hz (default: the model's).
     ica
         The fixed ICA of the live session, or None.
+    peripheral
+        Rate (Hz) of each peripheral stream fed with :meth:`feed_peripheral`,
+        by kind; a spec with peripheral nodes needs a stream per node.
+    peripheral_wait
+        Seconds of EEG past the rest to wait for the peripheral streams to
+        close the last tile (module docstring); then the tiles they did not
+        close are NaN.
 
     Attributes
     ----------
     result
         The calibration once complete, else None.
+
+    Raises
+    ------
+    ConfigError
+        A fixed normalisation, a rest shorter than two samples, a peripheral
+        node without its stream, or a rest shorter than one peripheral tile.
     """
 
     def __init__(
@@ -387,6 +495,8 @@ class StreamCalibrator:
         *,
         stream_sfreq: float | None = None,
         ica: mne.preprocessing.ICA | None = None,
+        peripheral: Mapping[str, float] | None = None,
+        peripheral_wait: float = 1.0,
     ) -> None:
         if not spec.calibrate:
             raise ConfigError(
@@ -410,6 +520,30 @@ class StreamCalibrator:
         self._count = 0
         self._last_stamp: float | None = None
         self.result: Calibration | None = None
+        self.peripheral: dict[str, PeripheralBuffer] = {}
+        self.peripheral_wait = float(peripheral_wait)
+        if spec.peripheral_nodes:
+            missing = [k for k in spec.peripheral_nodes if k not in (peripheral or {})]
+            if missing:
+                raise ConfigError(
+                    f"the model has {'/'.join(k.upper() for k in spec.peripheral_nodes)} nodes, whose rest level the "
+                    f"calibration measures: give the {'/'.join(k.upper() for k in missing)} stream "
+                    f"({' '.join('--' + k for k in missing)})"
+                )
+            try:
+                _check_rest_span(spec, n_rest / spec.sfreq, f"--calibrate {seconds:g}")
+            except DataError as exc:
+                raise ConfigError(str(exc)) from None
+            assert spec.peripheral_seconds is not None
+            # The whole calibration, restarts aside, plus the wait: the rest's tiles are cut when it ends.
+            history = (self.warmup + n_rest) / spec.sfreq + self.peripheral_wait + 2.0 * self.gap_tolerance + 1.0
+            self.peripheral = {
+                kind: PeripheralBuffer(kind, rate, spec.peripheral_seconds, self.gap_tolerance, history=history)
+                for kind, rate in (peripheral or {}).items()
+                if kind in spec.peripheral_nodes
+            }
+        # The EEG rest once measured, waiting for the peripheral streams: (statistics, first and last stamps).
+        self._rest: tuple[RestStatistics, float, float] | None = None
 
     def feed(self, data: np.ndarray, stamps: np.ndarray) -> tuple[int, list[Event]]:
         """Collect samples until the calibration is complete.
@@ -434,6 +568,10 @@ class StreamCalibrator:
         events: list[Event] = []
         if self.result is not None or not len(t):
             return 0, events
+        if self._rest is not None:
+            used = self._settle(t, events)
+            self._last_stamp = float(t[used - 1]) if used else self._last_stamp
+            return used, events
         period = 1.0 / self.rate
         steps = np.diff(t, prepend=t[0] if self._last_stamp is None else self._last_stamp)
         if self._last_stamp is None:
@@ -444,13 +582,23 @@ class StreamCalibrator:
         for hi in (*breaks, len(t)):
             if hi > lo:
                 lo = self._collect(x, t, lo, hi, events)
-                if self.result is not None:
+                if self._rest is not None:
+                    lo += self._settle(t[lo:], events)
                     self._last_stamp = float(t[lo - 1])
                     return lo, events
             if hi < len(t):
                 events.append(self._restart(float(t[hi]), f"stamps jump by {steps[hi]:+.3f} s"))
         self._last_stamp = float(t[-1])
         return len(t), events
+
+    def feed_peripheral(self, kind: str, samples: np.ndarray, stamps: np.ndarray) -> None:
+        """Feed samples ``(n,)`` of a peripheral stream (ECG in volts, EDA in siemens) with their LSL stamps.
+
+        Streams the spec has no node of are ignored. Feed them before the EEG
+        chunks that may complete the calibration.
+        """
+        if kind in self.peripheral and self.result is None:
+            self.peripheral[kind].add(samples, stamps)
 
     def _restart(self, stamp: float, reason: str) -> Event:
         self._count = 0
@@ -459,7 +607,7 @@ class StreamCalibrator:
 
     def _collect(self, x: np.ndarray, t: np.ndarray, lo: int, hi: int, events: list[Event]) -> int:
         """Take the continuous samples ``lo:hi`` until complete; the index after the last one taken."""
-        while lo < hi and self.result is None:
+        while lo < hi and self._rest is None:
             take = min(hi - lo, self.needed - self._count)
             self._data[self._count : self._count + take] = x[lo : lo + take]
             self._count += take
@@ -476,11 +624,55 @@ class StreamCalibrator:
                 events.append(self._restart(end, str(exc)))
                 continue
             # The statistics cover the last outputs, the newest at the last input's time.
-            self.result = Calibration(stats, "stream", end - (stats.samples - 1) / self.spec.sfreq, self.spec.sfreq)
-            detail = {
-                "seconds": self.result.seconds,
-                "mean_uV": [round(float(v) * 1e6, 4) for v in stats.mean],
-                "std_uV": [round(float(v) * 1e6, 4) for v in stats.std],
-            }
-            events.append(Event("calibrated", end, detail))
+            self._rest = (stats, end - (stats.samples - 1) / self.spec.sfreq, end)
         return lo
+
+    def _tile_ends(self) -> np.ndarray:
+        """End stamps of the peripheral tiles of the measured rest, s (LSL clock)."""
+        assert self._rest is not None and self.spec.peripheral_seconds is not None
+        stats, start, _ = self._rest
+        starts, _ = baseline_tiles([start], [stats.samples / self.spec.sfreq], self.spec.peripheral_seconds)
+        return starts + self.spec.peripheral_seconds
+
+    def _settle(self, t: np.ndarray, events: list[Event]) -> int:
+        """Complete the calibration once the peripheral streams closed the last tile (or the wait is over).
+
+        Returns the number of EEG samples of ``t`` (stamps, s) taken while waiting.
+        """
+        assert self._rest is not None
+        used = 0
+        if self.peripheral:
+            last = self._tile_ends()[-1]
+            # The sample closing a tile is stamped within the period before its end (trailing_span's cut).
+            waiting = [b for b in self.peripheral.values() if b.newest <= last - 1.5 / b.sfreq]
+            if waiting:
+                late = np.flatnonzero(t > self._rest[2] + self.peripheral_wait)
+                if not late.size:
+                    return len(t)
+                used = int(late[0])
+        self._finish(events)
+        return used
+
+    def _finish(self, events: list[Event]) -> None:
+        assert self._rest is not None
+        stats, start, end = self._rest
+        levels, tiles = None, 0
+        if self.peripheral:
+            ends = self._tile_ends()
+            tiles = len(ends)
+            levels = {
+                kind: tile_level(buffer.features(ends)[0], np.array([tiles]))[0] for kind, buffer in self.peripheral.items()
+            }
+        self.result = Calibration(stats, "stream", start, self.spec.sfreq, levels, tiles)
+        detail: dict[str, Any] = {
+            "seconds": self.result.seconds,
+            "mean_uV": [round(float(v) * 1e6, 4) for v in stats.mean],
+            "std_uV": [round(float(v) * 1e6, 4) for v in stats.std],
+        }
+        if levels is not None:
+            detail["peripheral_tiles"] = tiles
+            detail["peripheral"] = {
+                kind: [round(float(v), 4) if np.isfinite(v) else None for v in level] for kind, level in levels.items()
+            }
+            detail["no_usable_tile"] = self.result.missing_levels()
+        events.append(Event("calibrated", end, detail))

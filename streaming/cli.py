@@ -74,9 +74,10 @@ def stream(
     ),  # fmt: skip
     ecg: str | None = typer.Option(None, "--ecg", help="ECG stream (name=X,...): heart rate/HRV features per window."),
     eda: str | None = typer.Option(None, "--eda", help="EDA stream (name=X,...): tonic level/SCR features per window."),
-    peripheral_seconds: float = typer.Option(
-        10.0, "--peripheral-seconds", min=1.0, help="Trailing span of the ECG/EDA features, s."
-    ),
+    peripheral_seconds: float | None = typer.Option(
+        None, "--peripheral-seconds", min=1.0,
+        help="Trailing span of the ECG/EDA features, s (default: the model's, else 10).",
+    ),  # fmt: skip
     ica: Path | None = typer.Option(
         None, "--ica", help="ICA cleaning fitted offline, saved by MNE (*-ica.fif; streaming.spatial.fit_live_ica)."
     ),
@@ -198,5 +199,22 @@ def calibrate(
             highlight=False,
             soft_wrap=True,
         )
+        if calibration.peripheral is not None:
+            from streaming.model_io import PERIPHERAL_FEATURES
+
+            levels = ", ".join(
+                f"{kind}:{name}={value:.4g}"
+                for kind, level in calibration.peripheral.items()
+                for name, value in zip(PERIPHERAL_FEATURES[kind], level, strict=True)
+            )
+            console.print(
+                f"ECG/EDA rest level over {calibration.tiles} tiles: {levels}", highlight=False, soft_wrap=True
+            )
+            missing = calibration.missing_levels()
+            if missing:
+                console.print(
+                    f"[yellow]no usable rest tile:[/] {', '.join(missing)} (these features stay missing live)",
+                    highlight=False, soft_wrap=True,
+                )  # fmt: skip
         for path in written:
             console.print(f"written {path}", highlight=False, soft_wrap=True)

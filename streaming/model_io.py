@@ -12,10 +12,17 @@ key                 meaning
 ``model``           registry name (``histn``, ``dgcnn``, ``eegnet``, ``logreg_de``)
 ``hparams``         the model config in JSON form (``ModelConfig.model_dump(mode="json")``;
                     ``model_config`` as ``biosig train`` writes it is read too)
-``target``          ``valence`` or ``arousal`` for a classifier; or
+``target``          ``valence`` or ``arousal``: the target of a classifier or of a one-output
+                    regression model; or
 ``targets``         ``["valence", "arousal"]`` for a regression model with one output per target
+``task``            ``binary``, ``five_class`` or ``regression`` (``biosig train --export``)
 ``scale``           rating of each class for the expected value (default ``[1..5]`` for
                     ``task: five_class``, ``[0, 1]`` for ``task: binary``, else class indices)
+``rating_range``    regression models (required): ``[low, high]`` of the rating scale. Such a
+                    model outputs ``(rating - centre) / half_range`` (centre ``(low + high) / 2``,
+                    half range ``(high - low) / 2``, :func:`biosig.evaluation.labels.regression_targets`);
+                    live, its value is the rating ``centre + half_range * output`` (not clipped)
+                    and its confidence NaN
 ``channels``        EEG channels in model order
 ``sfreq``           sampling rate of the model's inputs in Hz (a stream at another rate is
                     resampled to it)
@@ -24,6 +31,11 @@ key                 meaning
 ``features``        :class:`~biosig.config.FeatureConfig` as a mapping (bands of DE inputs)
 ``preprocess``      ``{"filter": FilterConfig mapping, "reference": "average" | [names] | null}``;
                     ``null`` means the model was trained on unfiltered EEG
+``peripheral``      models with ECG/EDA nodes (hparams ``peripheral``): ``{"seconds": s, "nodes":
+                    {"ecg": [feature names], "eda": [...]}}``, the span of the features ending
+                    with each window (``train.windows.peripheral_seconds``) and the features of
+                    each node in column order (:data:`PERIPHERAL_FEATURES`; the live pipeline
+                    needs a stream per node)
 ``normalization``   optional; inputs are ``(x - offset) / scale`` per channel, ``x`` the
                     window after the live chain (filters, resampling, reference, ICA) in
                     volts. Fixed:
@@ -32,7 +44,12 @@ key                 meaning
                     needs a calibration before it streams; calibrating adds ``offset`` (rest
                     mean, V), ``scale`` (rest standard deviation x ``max_scale``, V) and
                     ``calibration`` (where the rest came from: ``source``, ``start`` s,
-                    ``seconds``, ``samples``)
+                    ``seconds``, ``samples``, and ``peripheral_tiles``). With ``peripheral``,
+                    also ``peripheral_offset``: ``{"ecg": [...], "eda": [...]}``, the rest's
+                    ECG/EDA level (units of :mod:`biosig.features.peripheral`; ``null`` = no
+                    usable tile, that feature stays missing), subtracted from each window's
+                    features before the model; a fixed normalisation may give it too
+                    (default: features go in as measured)
 ==================  ===========================================================================
 
 Every model of a live model must agree on the input keys (channels, rate,
@@ -56,9 +73,14 @@ trial (per channel)         and std of a rest recording  (``biosig calibrate``) 
 record max |z| (raw inputs  ``max_scale``: fixed factor  :mod:`biosig.evaluation.export`: harmonic mean
 only)                       per channel, measured on     over training records of max |z| (ones for DE
                             the training records         inputs)
+ECG/EDA baseline level of   ``peripheral_offset``: the   :mod:`streaming.calibrate`, the same rest: mean
+the trial (peripheral       same level measured on the   of the features over back-to-back
+nodes only)                 calibration rest             ``peripheral.seconds`` tiles, NaN tiles left out
+                                                         (:func:`~biosig.evaluation.windows_dataset.baseline_level`)
 ==========================  ===========================  ================================================
 
-A checkpoint with ``calibrate: true`` and no ``offset`` is refused by
+A checkpoint with ``calibrate: true`` and no ``offset`` (or, with
+``peripheral``, no ``peripheral_offset``) is refused by
 :func:`load_live_model` (a :class:`~biosig.errors.ConfigError` naming the
 file and both ways to calibrate) unless the caller calibrates it from the
 stream (``allow_uncalibrated``).
@@ -66,6 +88,7 @@ stream (``allow_uncalibrated``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -76,7 +99,9 @@ from pydantic import ValidationError
 
 from biosig.config import FeatureConfig, FilterConfig, WindowConfig
 from biosig.errors import ConfigError
+from biosig.evaluation.labels import ratings_from_targets
 from biosig.evaluation.trainer import load_checkpoint, save_checkpoint
+from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES
 from graphs.models import EEGModel, build_model
 
 #: Targets the live pipeline predicts, in the order of the affect outlet's channels.
@@ -85,6 +110,10 @@ LIVE_TARGETS: tuple[str, ...] = ("valence", "arousal")
 InputKind = Literal["raw", "de"]
 _INPUT_OF_DIMS: dict[tuple[str, ...], InputKind] = {("channel", "time"): "raw", ("channel", "band"): "de"}
 _TASK_SCALES: dict[str, list[float]] = {"five_class": [1.0, 2.0, 3.0, 4.0, 5.0], "binary": [0.0, 1.0]}
+
+#: Peripheral signals the live pipeline computes features of (a model's peripheral nodes), and the names
+#: of those features in column order (:mod:`biosig.features.peripheral`).
+PERIPHERAL_FEATURES: dict[str, tuple[str, ...]] = {"ecg": ECG_FEATURES, "eda": EDA_FEATURES}
 
 
 @dataclass(frozen=True)
@@ -114,6 +143,17 @@ class LiveSpec:
     max_scale
         Fixed per-channel factor of a calibrated normalisation, ``(n_channels,)``
         (unitless; None when ``calibrate`` is false).
+    peripheral_seconds
+        Span of the ECG/EDA features ending with each window, s, that the
+        models with peripheral nodes were trained on; None: none said.
+    peripheral_nodes
+        Peripheral signals (``"ecg"``, ``"eda"``) whose features the models
+        take; with ``calibrate``, the calibration measures their rest level.
+    peripheral_offset
+        Per node, the level subtracted from its features ``(n_features,)``
+        (units of :mod:`biosig.features.peripheral`, NaN: no usable rest tile,
+        the feature stays missing); None: features go in as measured (a
+        calibrated spec with ``peripheral_nodes`` still needs a calibration).
     """
 
     channels: tuple[str, ...]
@@ -126,6 +166,9 @@ class LiveSpec:
     scale: np.ndarray | None = None
     calibrate: bool = False
     max_scale: np.ndarray | None = None
+    peripheral_seconds: float | None = None
+    peripheral_nodes: tuple[str, ...] = ()
+    peripheral_offset: dict[str, np.ndarray] | None = None
 
     @property
     def n_window(self) -> int:
@@ -134,28 +177,48 @@ class LiveSpec:
 
     @property
     def needs_calibration(self) -> bool:
-        """Whether the normalisation still waits for a calibration rest recording."""
-        return self.calibrate and self.offset is None
+        """Whether the normalisation still waits for a calibration rest recording (EEG or ECG/EDA)."""
+        peripheral_missing = bool(self.peripheral_nodes) and self.peripheral_offset is None
+        return self.calibrate and (self.offset is None or peripheral_missing)
 
     def with_hop(self, hop: float) -> LiveSpec:
         """The same spec with another hop in seconds (the hop is a live choice, not a trained one)."""
         return replace(self, window=WindowConfig(length=self.window.length, hop=hop))
 
-    def calibrated(self, mean: np.ndarray, std: np.ndarray) -> LiveSpec:
+    def calibrated(
+        self, mean: np.ndarray, std: np.ndarray, peripheral: Mapping[str, np.ndarray] | None = None
+    ) -> LiveSpec:
         """The spec normalised by a rest recording's per-channel ``mean`` and ``std`` (V, ``(n_channels,)``).
+
+        ``peripheral`` is the rest's level of each of :attr:`peripheral_nodes`,
+        ``(n_features,)`` per node (NaN: no usable tile).
 
         Raises
         ------
         ConfigError
-            The spec's normalisation is not a calibrated one (fixed or none).
+            The spec's normalisation is not a calibrated one (fixed or none),
+            or a peripheral node's level is missing or of the wrong length.
         """
         if not self.calibrate:
             raise ConfigError(
                 "the model's normalisation is not calibrated from a rest recording (its metadata has no "
                 "normalization.calibrate: true); there is nothing to calibrate"
             )
+        levels = None
+        if self.peripheral_nodes:
+            given = peripheral or {}
+            levels = {kind: np.asarray(given.get(kind, ()), dtype=float) for kind in self.peripheral_nodes}
+            wrong = [kind for kind, level in levels.items() if level.shape != (len(PERIPHERAL_FEATURES[kind]),)]
+            if wrong:
+                raise ConfigError(
+                    f"the model has {'/'.join(k.upper() for k in self.peripheral_nodes)} nodes; the calibration "
+                    f"gives no {'/'.join(k.upper() for k in wrong)} rest level ({', '.join(wrong)} features)"
+                )
         factor = np.ones(len(self.channels)) if self.max_scale is None else self.max_scale
-        return replace(self, offset=np.asarray(mean, dtype=float), scale=np.asarray(std, dtype=float) * factor)
+        return replace(
+            self, offset=np.asarray(mean, dtype=float), scale=np.asarray(std, dtype=float) * factor,
+            peripheral_offset=levels,
+        )  # fmt: skip
 
     def as_metadata(self) -> dict[str, Any]:
         """The input keys of the checkpoint metadata (module docstring)."""
@@ -171,18 +234,29 @@ class LiveSpec:
                 "reference": list(self.reference) if isinstance(self.reference, tuple) else self.reference,
             },
         }
+        if self.peripheral_seconds is not None:
+            nodes = {kind: list(PERIPHERAL_FEATURES[kind]) for kind in self.peripheral_nodes}
+            meta["peripheral"] = {"seconds": float(self.peripheral_seconds), "nodes": nodes}
+        norm: dict[str, Any] | None = None
         if self.calibrate:
             n = len(self.channels)
-            norm: dict[str, Any] = {"calibrate": True}
+            norm = {"calibrate": True}
             norm["max_scale"] = [float(v) for v in (np.ones(n) if self.max_scale is None else self.max_scale)]
             if self.offset is not None and self.scale is not None:
                 norm.update(offset=[float(v) for v in self.offset], scale=[float(v) for v in self.scale])
-            meta["normalization"] = norm
-        elif self.offset is not None or self.scale is not None:
+        elif self.offset is not None or self.scale is not None or self.peripheral_offset is not None:
             n = len(self.channels)
             offset = np.zeros(n) if self.offset is None else self.offset
             scale = np.ones(n) if self.scale is None else self.scale
-            meta["normalization"] = {"offset": [float(v) for v in offset], "scale": [float(v) for v in scale]}
+            norm = {"offset": [float(v) for v in offset], "scale": [float(v) for v in scale]}
+        if norm is not None and self.peripheral_offset is not None:
+            # null for NaN: the metadata stays standard JSON.
+            norm["peripheral_offset"] = {
+                kind: [float(v) if np.isfinite(v) else None for v in level]
+                for kind, level in self.peripheral_offset.items()
+            }
+        if norm is not None:
+            meta["normalization"] = norm
         return meta
 
 
@@ -199,17 +273,38 @@ class TargetModel:
         regression model's outputs in order.
     scale
         Rating of each class (classifiers), ``(n_classes,)``; None for regression.
+    source
+        Where the model came from (a checkpoint path), for messages.
+    rating_range
+        Regression models: ``(low, high)`` of the rating scale their outputs
+        on [-1, 1] map back to (:meth:`ratings`); None for classifiers.
     input
         ``"raw"``: the model takes the window ``(n_channels, n_times)``;
         ``"de"``: differential entropy ``(n_channels, n_bands)`` of the window.
-    source
-        Where the model came from (a checkpoint path), for messages.
+
+    Raises
+    ------
+    ConfigError
+        A regression model without ``rating_range`` (the message names the source).
     """
 
     model: EEGModel
     targets: tuple[str, ...]
     scale: np.ndarray | None
     source: str = "model"
+    rating_range: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.model.config.output != "classes" and self.rating_range is None:
+            raise ConfigError(
+                f"{self.source}: a regression model outputs its ratings rescaled to [-1, 1]; the metadata lacks "
+                "'rating_range' ([low, high] of the rating scale, train.rating_range) to map them back"
+            )
+
+    def ratings(self, values: np.ndarray) -> np.ndarray:
+        """A regression model's outputs on [-1, 1] as ratings, ``centre + half_range * values`` (not clipped)."""
+        assert self.rating_range is not None
+        return ratings_from_targets(values, self.rating_range)
 
     @property
     def input(self) -> InputKind:
@@ -259,6 +354,21 @@ class LiveModel:
 
 def _check_input(entry: TargetModel, spec: LiveSpec) -> None:
     model, kind = entry.model, entry.input
+    nodes = peripheral_nodes(model)
+    if nodes and spec.peripheral_seconds is None and spec.calibrate:
+        raise ConfigError(
+            f"{entry.source}: {type(model).__name__} has peripheral nodes {dict(nodes)} but the checkpoint does not "
+            "say over which span their ECG/EDA features were trained (metadata 'peripheral', written by "
+            "biosig train --export)"
+        )
+    if nodes and spec.peripheral_seconds is not None:
+        known = {k: len(PERIPHERAL_FEATURES[k]) for k in spec.peripheral_nodes}
+        unfed = [k for k, n in nodes if known.get(k) != n]
+        if unfed:
+            raise ConfigError(
+                f"{entry.source}: {type(model).__name__} has peripheral nodes {dict(nodes)}; the live input "
+                f"(metadata 'peripheral') has {known}"
+            )
     order = getattr(model, "channels", None)
     if order is not None and [ch.casefold() for ch in order] != [ch.casefold() for ch in spec.channels]:
         raise ConfigError(
@@ -275,6 +385,11 @@ def _check_input(entry: TargetModel, spec: LiveSpec) -> None:
         )
 
 
+def peripheral_nodes(model: Any) -> tuple[tuple[str, int], ...]:
+    """``((kind, n_features), ...)`` of a model with peripheral nodes (config ``peripheral``), else empty."""
+    return tuple(getattr(model.config, "peripheral", ()) or ())
+
+
 def live_metadata(
     name: str,
     hparams: Mapping[str, Any],
@@ -283,23 +398,36 @@ def live_metadata(
     target: str | None = None,
     targets: Sequence[str] | None = None,
     scale: Sequence[float] | None = None,
+    rating_range: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """Checkpoint metadata of one live model (keys in the module docstring).
 
     ``hparams`` may hold config objects (e.g. a ``RegionHierarchy``); they
-    are stored in the JSON form of the model's config.
+    are stored in the JSON form of the model's config. ``rating_range``
+    ``(low, high)`` is required for a regression model (``output:
+    regression``), whose outputs are ratings rescaled to [-1, 1].
+
+    Raises
+    ------
+    ConfigError
+        Both or neither of ``target``/``targets``, or a regression model without ``rating_range``.
     """
     if (target is None) == (targets is None):
         raise ConfigError("give exactly one of target (a classifier) or targets (a regression model)")
     from graphs.models import make_config
 
-    meta: dict[str, Any] = {"model": name, "hparams": make_config(name, **hparams).model_dump(mode="json")}
+    config = make_config(name, **hparams)
+    meta: dict[str, Any] = {"model": name, "hparams": config.model_dump(mode="json")}
     if target is not None:
         meta["target"] = target
     else:
         meta["targets"] = list(targets or ())
     if scale is not None:
         meta["scale"] = [float(v) for v in scale]
+    if rating_range is not None:
+        meta["rating_range"] = [float(v) for v in rating_range]
+    elif config.output != "classes":
+        raise ConfigError(f"{name}: a regression model's checkpoint needs rating_range (its outputs are on [-1, 1])")
     return {**meta, **spec.as_metadata()}
 
 
@@ -436,8 +564,55 @@ def spec_from_metadata(meta: Mapping[str, Any], source: str = "checkpoint") -> L
         )
     channels = tuple(str(ch) for ch in meta["channels"])
     sfreq = float(meta["sfreq"])
-    offset, scale, calibrate, max_scale = _normalization(meta.get("normalization"), len(channels), source)
-    return LiveSpec(channels, sfreq, window, filt, reference, features, offset, scale, calibrate, max_scale)
+    norm = meta.get("normalization")
+    offset, scale, calibrate, max_scale = _normalization(norm, len(channels), source)
+    seconds, nodes = _peripheral(meta.get("peripheral"), source)
+    levels = _peripheral_offset(norm.get("peripheral_offset") if isinstance(norm, Mapping) else None, nodes, source)
+    return LiveSpec(
+        channels, sfreq, window, filt, reference, features, offset, scale, calibrate, max_scale, seconds, nodes, levels
+    )
+
+
+def _peripheral(value: Any, source: str) -> tuple[float | None, tuple[str, ...]]:
+    """``peripheral_seconds`` and ``peripheral_nodes`` of the ``peripheral`` metadata (module docstring)."""
+    if value is None:
+        return None, ()
+    seconds = value.get("seconds") if isinstance(value, Mapping) else None
+    nodes = value.get("nodes") if isinstance(value, Mapping) else None
+    if not isinstance(seconds, int | float) or not seconds > 0 or not isinstance(nodes, Mapping):
+        raise ConfigError(
+            f"{source}: metadata 'peripheral' must be {{'seconds': s > 0, 'nodes': {{kind: [features]}}}}"
+        )
+    for kind, names in nodes.items():
+        if kind not in PERIPHERAL_FEATURES or list(names) != list(PERIPHERAL_FEATURES[kind]):
+            raise ConfigError(
+                f"{source}: peripheral node {kind!r} with features {names}; the live pipeline computes "
+                f"{ {k: list(v) for k, v in PERIPHERAL_FEATURES.items()} }"
+            )
+    return float(seconds), tuple(nodes)
+
+
+def _peripheral_offset(value: Any, nodes: tuple[str, ...], source: str) -> dict[str, np.ndarray] | None:
+    """``normalization.peripheral_offset``: one level per node, ``null`` read as NaN."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) != set(nodes):
+        raise ConfigError(
+            f"{source}: normalization.peripheral_offset needs one level per peripheral node {list(nodes)} "
+            "(metadata 'peripheral')"
+        )
+    out = {}
+    for kind in nodes:
+        level = value[kind]
+        n = len(PERIPHERAL_FEATURES[kind])
+        try:
+            array = np.array([np.nan if v is None else v for v in level], dtype=float)
+        except (TypeError, ValueError):
+            array = np.empty(0)
+        if array.shape != (n,) or np.isinf(array).any():
+            raise ConfigError(f"{source}: normalization.peripheral_offset.{kind} needs {n} numbers or nulls")
+        out[kind] = array
+    return out
 
 
 def _normalization(
@@ -491,9 +666,20 @@ def _target_model(meta: Mapping[str, Any], state: dict, source: str) -> TargetMo
     else:
         raise ConfigError(f"{source}: checkpoint metadata names no 'target' (classifier) or 'targets' (regression)")
     scale = None
+    rating_range = None
     if classes:
         values = meta.get("scale") or _TASK_SCALES.get(str(meta.get("task")))
         scale = np.asarray(values if values is not None else np.arange(model.config.n_outputs), dtype=float)
         if scale.shape != (model.config.n_outputs,):
             raise ConfigError(f"{source}: scale has {scale.size} ratings for {model.config.n_outputs} classes")
-    return TargetModel(model, targets, scale, source)
+    elif meta.get("rating_range") is not None:
+        try:
+            low, high = (float(v) for v in meta["rating_range"])
+        except (TypeError, ValueError):
+            low = high = math.nan
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ConfigError(
+                f"{source}: rating_range must be [low, high] with low < high, got {meta['rating_range']!r}"
+            )
+        rating_range = (low, high)
+    return TargetModel(model, targets, scale, source, rating_range)

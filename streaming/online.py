@@ -49,9 +49,15 @@ resample -> ICA. Live it is:
    (:func:`trailing_span`); then the **model** through
    :func:`graphs.models.predict`. A model with peripheral nodes (config
    ``peripheral``, e.g. ``{ecg: 4, eda: 3}``) also gets those features,
-   columns node by node (NaN = missing). Offline training subtracts each
-   trial's baseline level from them; live, there is no trial, so they go in
-   as measured.
+   columns node by node (NaN = missing), minus the spec's
+   ``peripheral_offset``: offline training subtracts each trial's baseline
+   level, live the calibration rest's level stands in
+   (:mod:`streaming.calibrate`); the span is the one the model was trained
+   on (``LiveSpec.peripheral_seconds``). A classifier's value is its
+   expected rating over ``scale`` and its confidence the largest class
+   probability; a regression model's value is its output mapped back to the
+   rating scale (``TargetModel.ratings``) and its confidence NaN (it gives
+   no probability).
 
 Faults (each counted in :class:`PipelineStats`):
 
@@ -104,18 +110,14 @@ import torch
 from biosig.config import FilterConfig
 from biosig.errors import ConfigError, DataError
 from biosig.features.eeg import band_power, differential_entropy, frontal_asymmetry
-from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES, ecg_window_features, eda_window_features
+from biosig.features.peripheral import ecg_window_features, eda_window_features
 from biosig.preprocess.eeg import filter_kwargs
 from graphs.models import predict
 from graphs.positions import TEMPLATE
 from streaming.buffer import Event, RingBuffer
-from streaming.model_io import LIVE_TARGETS, LiveModel, LiveSpec
+from streaming.model_io import LIVE_TARGETS, PERIPHERAL_FEATURES, LiveModel, LiveSpec, peripheral_nodes
 from streaming.resample import CausalResampler
 from streaming.spatial import AffineMap, BadChannelInterpolator, ica_map, load_ica
-
-#: Peripheral signals the pipeline computes features of, and the names of those features in the order of
-#: the arrays ``WindowResult.features[kind]``.
-PERIPHERAL_FEATURES: dict[str, tuple[str, ...]] = {"ecg": ECG_FEATURES, "eda": EDA_FEATURES}
 
 _FEATURE_FUNCTIONS = {"ecg": ecg_window_features, "eda": eda_window_features}
 
@@ -294,9 +296,9 @@ class WindowResult:
         LSL stamps of the window's first and last samples, s.
     values
         ``{"valence", "arousal", "valence_confidence", "arousal_confidence"}``:
-        expected rating and largest class probability; NaN when the window is
-        of low quality or no model predicts the target (regression models give
-        no confidence).
+        expected rating and largest class probability (classifiers), or the
+        predicted rating and NaN (regression models give no confidence); NaN
+        when the window is of low quality or no model predicts the target.
     quality
         Fraction of good channels in [0, 1] (0 during filter warm-up).
     reasons
@@ -396,6 +398,9 @@ class PeripheralBuffer:
         Span length, s.
     tolerance
         Slack for :func:`trailing_span`, s; a backward stamp step this large is a clock jump.
+    history
+        Seconds kept beyond one span, for spans ending in the past (windows
+        computed late, a calibration's rest tiles).
 
     Raises
     ------
@@ -405,7 +410,9 @@ class PeripheralBuffer:
         A span too short or a rate too low for the feature functions (their message).
     """
 
-    def __init__(self, kind: str, sfreq: float, seconds: float, tolerance: float) -> None:
+    def __init__(
+        self, kind: str, sfreq: float, seconds: float, tolerance: float, history: float = _PERIPHERAL_SLACK_S
+    ) -> None:
         if kind not in PERIPHERAL_FEATURES:
             raise ConfigError(f"peripheral stream kind {kind!r} is not one of {list(PERIPHERAL_FEATURES)}")
         self.kind = kind
@@ -417,7 +424,7 @@ class PeripheralBuffer:
         # The feature functions check span length and rate themselves (DataError); a flat span answers
         # NaN without running NeuroKit2, so this makes a bad setting fail at start, not at every window.
         _FEATURE_FUNCTIONS[kind](np.zeros((1, max(n, 1))), self.sfreq)
-        self._capacity = n + int(math.ceil(_PERIPHERAL_SLACK_S * self.sfreq))
+        self._capacity = n + int(math.ceil(history * self.sfreq))
         self._buffer = RingBuffer(1, self._capacity)
         self._last = -math.inf
 
@@ -441,6 +448,11 @@ class PeripheralBuffer:
         t = np.maximum.accumulate(np.maximum(t, self._last))
         self._buffer.append(x[:, None], t)
         self._last = float(t[-1])
+
+    @property
+    def newest(self) -> float:
+        """Stamp of the newest sample held, s (-inf when none)."""
+        return self._last
 
     def features(self, t_ends: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
         """Features over the spans ending (exclusive) at ``t_ends`` (s): values ``(n, n_features)``, spans ``(n, 2)`` s.
@@ -501,7 +513,9 @@ class OnlinePipeline:
         by kind: ``{"ecg": 256.0, "eda": 64.0}``; a model with peripheral nodes
         needs the streams its nodes name (:class:`ConfigError` otherwise).
     peripheral_seconds
-        Length of the trailing span of the peripheral features, s.
+        Length of the trailing span of the peripheral features, s; default:
+        the model's (``spec.peripheral_seconds``), else 10 s. Another length
+        than the model's is a :class:`ConfigError`.
     """
 
     def __init__(
@@ -517,7 +531,7 @@ class OnlinePipeline:
         montage: str | mne.channels.DigMontage = TEMPLATE,
         ica: mne.preprocessing.ICA | str | Path | None = None,
         peripheral: Mapping[str, float] | None = None,
-        peripheral_seconds: float = 10.0,
+        peripheral_seconds: float | None = None,
     ) -> None:
         self.model = model
         self.spec: LiveSpec = model.spec
@@ -540,8 +554,9 @@ class OnlinePipeline:
         ica = load_ica(ica) if isinstance(ica, str | Path) else ica
         self._ica = None if ica is None else ica_map(ica, spec.channels, source)
         self._spatial = functools.lru_cache(maxsize=64)(self._spatial_map)
+        self.peripheral_seconds = self._peripheral_seconds(peripheral_seconds)
         self.peripheral = {
-            kind: PeripheralBuffer(kind, rate, peripheral_seconds, self.gap_tolerance)
+            kind: PeripheralBuffer(kind, rate, self.peripheral_seconds, self.gap_tolerance)
             for kind, rate in (peripheral or {}).items()
         }
         self._check_peripheral_nodes()
@@ -627,6 +642,19 @@ class OnlinePipeline:
     def _ratio(self) -> tuple[int, int]:
         """``(up, down)`` from the stream's rate to the model's."""
         return (1, 1) if self.resampler is None else (self.resampler.up, self.resampler.down)
+
+    def _peripheral_seconds(self, requested: float | None) -> float:
+        """The ECG/EDA span, s: the model's unless asked otherwise (refused for a model with peripheral nodes)."""
+        trained = self.spec.peripheral_seconds
+        if requested is None:
+            return 10.0 if trained is None else trained
+        has_nodes = any(peripheral_nodes(e.model) for e in self.model.models)
+        if trained is not None and abs(requested - trained) > 1e-9 and has_nodes:
+            raise ConfigError(
+                f"the model's ECG/EDA features span {trained:g} s (metadata peripheral.seconds); the pipeline was "
+                f"asked for {requested:g} s (--peripheral-seconds): leave it out or give {trained:g}"
+            )
+        return float(requested)
 
     def _make_resampler(self) -> CausalResampler | None:
         spec = self.spec
@@ -974,12 +1002,14 @@ class OnlinePipeline:
             "raw": lambda: torch.from_numpy(np.ascontiguousarray(signals, dtype=np.float32)),
             "de": lambda: torch.from_numpy(np.ascontiguousarray(differential_entropy(power), dtype=np.float32)),
         }
+        levels = spec.peripheral_offset or {}
         for entry in self.model.models:
             x = inputs[entry.input]()
-            nodes = _peripheral_nodes(entry.model)
+            nodes = peripheral_nodes(entry.model)
             if nodes:
-                # Columns node by node in the model's order; NaN marks a missing feature, as offline.
-                columns = np.concatenate([peripheral[kind] for kind, _ in nodes], axis=1)
+                # Columns node by node in the model's order, minus the rest level as training subtracts the
+                # trial's baseline; NaN marks a missing feature, as offline.
+                columns = np.concatenate([peripheral[kind] - levels.get(kind, 0.0) for kind, _ in nodes], axis=1)
                 x = (x, torch.from_numpy(np.ascontiguousarray(columns, dtype=np.float32)))
             out = predict(entry.model, x, entry.scale)
             if entry.scale is not None:
@@ -987,14 +1017,14 @@ class OnlinePipeline:
                 values[target][rows] = out.expected
                 values[f"{target}_confidence"][rows] = out.probabilities.max(axis=1)
             else:
-                expected = out.expected.reshape(len(rows), -1)
+                rating = entry.ratings(out.expected.reshape(len(rows), -1))
                 for j, target in enumerate(entry.targets):
-                    values[target][rows] = expected[:, j]
+                    values[target][rows] = rating[:, j]
 
     def _check_peripheral_nodes(self) -> None:
         """Every peripheral node of a model must be a stream the pipeline reads, with its number of features."""
         for entry in self.model.models:
-            for kind, n in _peripheral_nodes(entry.model):
+            for kind, n in peripheral_nodes(entry.model):
                 if kind not in self.peripheral or n != len(PERIPHERAL_FEATURES[kind]):
                     known = {k: len(v) for k, v in PERIPHERAL_FEATURES.items()}
                     raise ConfigError(
@@ -1002,11 +1032,6 @@ class OnlinePipeline:
                         f"the pipeline reads {list(self.peripheral)} (nodes it can feed: {known}); give the "
                         f"{kind.upper()} stream (--{kind})"
                     )
-
-
-def _peripheral_nodes(model: torch.nn.Module) -> tuple[tuple[str, int], ...]:
-    """``((kind, n_features), ...)`` of a model with peripheral nodes (config ``peripheral``), else empty."""
-    return tuple(getattr(model.config, "peripheral", ()) or ())
 
 
 def _value_names() -> tuple[str, ...]:

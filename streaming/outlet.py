@@ -9,7 +9,9 @@ one sample per window), channels in this order (:data:`AFFECT_CHANNELS`):
 channel                     meaning
 ==========================  =====================================================================
 ``valence``, ``arousal``    expected rating over the model's class scale (SAM 1-5 for five-class
-                            models, P(high) for binary ones); NaN when the window is of low quality
+                            models, P(high) for binary ones), or a regression model's predicted
+                            rating on its ``rating_range`` (e.g. 1-9 for DEAP); NaN when the window
+                            is of low quality
 ``valence_confidence``,     largest class probability in [0, 1]; NaN for low-quality windows and
 ``arousal_confidence``      regression models
 ``quality``                 signal-quality index: fraction of good channels in [0, 1], 0 while

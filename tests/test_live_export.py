@@ -308,7 +308,7 @@ def test_export_refuses_what_the_live_pipeline_cannot_run():
     with pytest.raises(ConfigError, match=r"preprocess.reference: channels \['M1', 'M2'\]"):
         check_exportable(histn, mastoids, {"raw": data})
     dominance = TrainConfig(models=(ModelSpec(name="histn"),), targets=("dominance",))
-    with pytest.raises(ConfigError, match="writes classifiers of"):
+    with pytest.raises(ConfigError, match="writes models of"):
         check_exportable(dominance, None, {"raw": data})
 
 

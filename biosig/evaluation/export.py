@@ -8,12 +8,21 @@ trainer's validation loss, early stopping (``patience``) and best-epoch
 restore (:func:`biosig.evaluation.trainer.fit`, seeded by ``train.seed``).
 Each model is written as ``DIR/<model>-<target>-<task>.pt`` in the live
 checkpoint format (:mod:`streaming.model_io`): weights, ``hparams``,
-``target``, ``task``, ``scale`` (the rating of each class), ``channels``
-(model order), ``sfreq`` (of the training windows), ``window``,
-``features`` (the DE bands), ``preprocess`` (the run's filter and reference
-when ``train.windows.preprocess`` is set, else null), a calibrated
+``target``, ``task``, ``scale`` (classifiers: the rating of each class) or
+``rating_range`` (regression: the model outputs the rating rescaled to
+[-1, 1], :func:`~biosig.evaluation.labels.regression_targets`, which the
+live pipeline maps back), ``channels`` (model order), ``sfreq`` (of the
+training windows), ``window``, ``features`` (the DE bands), ``preprocess``
+(the run's filter and reference when ``train.windows.preprocess`` is set,
+else null), ``peripheral`` (models with ECG/EDA nodes: the span
+``train.windows.peripheral_seconds`` and the node layout), a calibrated
 ``normalization`` ``{"calibrate": true, "max_scale": [...]}``, and the
 provenance (``train_config``, ``history``, ``export``).
+
+Each task is trained as in the evaluation
+(:mod:`biosig.evaluation.experiment`): classes with soft targets and
+class-balanced batches, ``regression`` one output on the rescaled rating with
+``train.regression_loss`` and batches balanced over the rating bins.
 
 Normalisation. Training z-scores each trial against its own baseline; live,
 the statistics of a calibration rest recording stand in
@@ -22,15 +31,16 @@ channel maximum |z|; live, that becomes a fixed factor per channel,
 ``max_scale``: the harmonic mean over the training records of max |z|
 (:func:`record_peak_scale`), so that the live input ``z / max_scale`` has on
 average the scale ``mean(1 / peak)`` of the training inputs. DE inputs skip
-the maximum: ones.
+the maximum: ones. ECG/EDA features are trained minus each trial's baseline
+level; live, the calibration measures that level on its rest
+(``normalization.peripheral_offset``).
 
 Only what the live pipeline can run is exported, and that is checked before
 any training (:func:`check_exportable`): raw-window and DE models (no scalp
-maps, no peripheral nodes), causal IIR filters (``preprocess.filter.method: iir``, ``causal:
-true``), reference channels among the model's, the targets valence and
-arousal and the classification tasks (a regression model's output is a
-rescaled rating the live outlet does not map back yet: those combinations
-are skipped and listed). Live, a stream at another rate is resampled to
+maps), with or without ECG/EDA nodes, causal IIR filters
+(``preprocess.filter.method: iir``, ``causal: true``), reference channels
+among the model's, and the targets valence and arousal (others are skipped
+and listed); every task is exported. Live, a stream at another rate is resampled to
 ``sfreq`` and bad channels are interpolated per window; an ICA of the
 training preprocessing is fitted per recording and is not in the checkpoint
 (a live session takes a fixed one, ``biosig stream --ica``).
@@ -45,11 +55,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from biosig.config import FeatureConfig, PreprocessConfig, TrainConfig, WindowConfig
+from biosig.config import FeatureConfig, ModelSpec, PreprocessConfig, TrainConfig, WindowConfig
 from biosig.errors import ConfigError, DataError
-from biosig.evaluation.experiment import input_kind
-from biosig.evaluation.labels import N_CLASSES, class_labels
-from biosig.evaluation.trainer import fit
+from biosig.evaluation.experiment import input_kind, spec_inputs
+from biosig.evaluation.labels import N_CLASSES, class_labels, rating_bins, regression_targets
+from biosig.evaluation.trainer import fit, take_rows
 from biosig.evaluation.windows_dataset import WindowSet, WindowSettings, session_records
 from biosig.session import Session
 from graphs.models import build_model, make_config
@@ -78,7 +88,8 @@ class ExportedModel:
     best_epoch
         Epoch whose weights were kept (0-based).
     val_loss
-        Validation loss of that epoch (one-hot cross-entropy).
+        Validation loss of that epoch (one-hot cross-entropy; regression:
+        ``train.regression_loss`` on the rescaled ratings).
     """
 
     path: Path
@@ -105,9 +116,10 @@ def check_exportable(cfg: TrainConfig, preprocess: PreprocessConfig | None, inpu
     Raises
     ------
     ConfigError
-        A model takes inputs the live pipeline does not make (scalp maps,
-        peripheral nodes), the filter is not causal IIR, reference channels
-        are not model channels, or no target x task combination can be exported.
+        A model takes inputs the live pipeline does not make (scalp maps),
+        has ECG/EDA nodes without ``train.windows.peripheral_seconds``, the
+        filter is not causal IIR, reference channels are not model channels,
+        or no target can be exported.
     DataError
         A filter edge at or above the Nyquist frequency of the windows.
     """
@@ -118,15 +130,13 @@ def check_exportable(cfg: TrainConfig, preprocess: PreprocessConfig | None, inpu
                 f"train.models: {spec.name} takes {kind} inputs, which the live pipeline does not make "
                 f"(it feeds {list(LIVE_INPUTS)}); remove it from the run to export"
             )
-        if getattr(make_config(spec.name, **spec.hparams), "peripheral", ()):
+        if _nodes(spec) and cfg.windows.peripheral_seconds is None:
             raise ConfigError(
-                f"train.models: {spec.name} has peripheral nodes (hparams.peripheral), which the live pipeline does "
-                "not feed; remove them to export"
+                f"train.models: {spec.name} has peripheral nodes; set train.windows.peripheral_seconds to export it"
             )
-    if not any(t in LIVE_TARGETS for t in cfg.targets) or not any(t in CLASS_RATINGS for t in cfg.tasks):
+    if not any(t in LIVE_TARGETS for t in cfg.targets):
         raise ConfigError(
-            f"train.targets {list(cfg.targets)} x train.tasks {list(cfg.tasks)}: the export writes classifiers of "
-            f"{list(LIVE_TARGETS)} for tasks {sorted(CLASS_RATINGS)}; the run has none"
+            f"train.targets {list(cfg.targets)}: the export writes models of {list(LIVE_TARGETS)}; the run has none"
         )
     live = live_spec(next(iter(inputs.values())), cfg, preprocess, None)
     design_filters(live.filter, live.sfreq)
@@ -140,11 +150,17 @@ def check_exportable(cfg: TrainConfig, preprocess: PreprocessConfig | None, inpu
 
 
 def live_spec(
-    data: WindowSet, cfg: TrainConfig, preprocess: PreprocessConfig | None, max_scale: np.ndarray | None
+    data: WindowSet,
+    cfg: TrainConfig,
+    preprocess: PreprocessConfig | None,
+    max_scale: np.ndarray | None,
+    peripheral: tuple[str, ...] = (),
 ) -> LiveSpec:
     """The live input definition of models trained on ``data``, normalisation to be calibrated.
 
-    ``max_scale`` ``(n_channels,)`` is the fixed factor of raw inputs (None: ones).
+    ``max_scale`` ``(n_channels,)`` is the fixed factor of raw inputs (None:
+    ones); ``peripheral`` the ECG/EDA nodes of the model (``("ecg", "eda")``),
+    whose features span ``train.windows.peripheral_seconds``.
     """
     used = preprocess if cfg.windows.preprocess else None
     return LiveSpec(
@@ -156,7 +172,14 @@ def live_spec(
         features=FeatureConfig(bands=dict(data.settings.bands)),
         calibrate=True,
         max_scale=np.ones(len(data.ch_names)) if max_scale is None else np.asarray(max_scale, dtype=float),
+        peripheral_seconds=cfg.windows.peripheral_seconds if peripheral else None,
+        peripheral_nodes=peripheral,
     )
+
+
+def _nodes(spec: ModelSpec) -> tuple[str, ...]:
+    """The peripheral node kinds of a configured model, in column order (empty without)."""
+    return tuple(kind for kind, _ in getattr(make_config(spec.name, **spec.hparams), "peripheral", ()) or ())
 
 
 def record_peak_scale(sessions: Iterable[Session], settings: WindowSettings) -> np.ndarray:
@@ -250,28 +273,39 @@ def export_live_models(
         data = inputs[kind]
         if kind == "raw" and data.settings.max_normalize and peaks is None:
             peaks = record_peak_scale(sessions(), data.settings)
-        live = live_spec(data, cfg, preprocess, peaks if kind == "raw" and data.settings.max_normalize else None)
+        max_scale = peaks if kind == "raw" and data.settings.max_normalize else None
+        live = live_spec(data, cfg, preprocess, max_scale, _nodes(spec))
+        x = spec_inputs(data, spec)
+        x_train, x_val = take_rows(x, train_rows), take_rows(x, val_rows)
         for target in cfg.targets:
             for task in cfg.tasks:
                 name = f"{spec.name} {target} {task}"
-                if target not in LIVE_TARGETS or task not in CLASS_RATINGS:
-                    why = "target not predicted live" if target not in LIVE_TARGETS else "not a classification task"
-                    result.skipped.append(f"{name}: {why}")
+                if target not in LIVE_TARGETS:
+                    result.skipped.append(f"{name}: target not predicted live")
                     continue
                 if on_step is not None:
                     on_step(name)
-                n_classes = N_CLASSES[task]
-                y = class_labels(data.meta[target].to_numpy(), task, cfg.threshold, name=target)
-                model = build_model(spec.name, seed=cfg.seed, n_outputs=n_classes, **spec.hparams)
-                fitted = fit(model, data.x[train_rows], y[train_rows], data.x[val_rows], y[val_rows], n_classes, cfg)
+                ratings = data.meta[target].to_numpy()
+                if task == "regression":
+                    n_outputs, output = 1, "regression"
+                    y = regression_targets(ratings, cfg.rating_range, name=target)
+                    strata = rating_bins(ratings, cfg.rating_range, name=target)[train_rows]
+                    head = {"rating_range": cfg.rating_range}
+                else:
+                    n_outputs, output, strata = N_CLASSES[task], "classes", None
+                    y = class_labels(ratings, task, cfg.threshold, name=target)
+                    head = {"scale": CLASS_RATINGS[task]}
+                model = build_model(spec.name, seed=cfg.seed, n_outputs=n_outputs, output=output, **spec.hparams)
+                fitted = fit(
+                    model, x_train, y[train_rows], x_val, y[val_rows], n_outputs, cfg,
+                    regression=output == "regression", strata=strata,
+                )  # fmt: skip
                 best = fitted.history[fitted.best_epoch]
-                meta = live_metadata(
-                    spec.name, model.config.model_dump(mode="json"), live, target=target, scale=CLASS_RATINGS[task]
-                )
+                meta = live_metadata(spec.name, model.config.model_dump(mode="json"), live, target=target, **head)
                 val_trials = data.meta.iloc[val_rows][["subject", "trial"]].drop_duplicates()
                 meta.update(
                     task=task,
-                    n_classes=n_classes,
+                    n_classes=n_outputs,
                     train_config=cfg.model_dump(mode="json"),
                     history=fitted.history,
                     export={

@@ -318,18 +318,86 @@ def session_peripheral(session: Session, trials: pd.DataFrame, windows: pd.DataF
             f"{label}: trials {short['trial'].tolist()} have baselines of {short['baseline_duration'].tolist()} s, "
             f"shorter than peripheral_seconds={seconds}"
         )
-    tiles = np.floor(trials["baseline_duration"].to_numpy() / seconds + 1e-9).astype(np.int64)
-    tile_trials = np.repeat(trials["trial"].to_numpy(), tiles)
-    tile_starts = np.concatenate(
-        [onset + seconds * np.arange(n) for onset, n in zip(trials["baseline_onset"], tiles, strict=True)]
-    )
     window_trials = windows["trial"].to_numpy()
-    starts = np.concatenate([windows["t_start"].to_numpy() + settings.length - seconds, tile_starts])
-    features = _span_features(session, starts, seconds, np.concatenate([window_trials, tile_trials]), label)
-    stimulus, baseline = features[: len(windows)], features[len(windows) :]
-    # pandas' mean skips NaN tiles and gives NaN, silently, for a trial without any usable tile.
-    level = pd.DataFrame(baseline).groupby(tile_trials).mean().reindex(window_trials).to_numpy()
+    starts = windows["t_start"].to_numpy() + settings.length - seconds
+    stimulus = _span_features(session, starts, seconds, window_trials, label)
+    levels = baseline_level(session, trials, seconds, label)
+    level = pd.DataFrame(levels, index=trials["trial"].to_numpy()).reindex(window_trials).to_numpy()
     return (stimulus - level).astype(np.float32)
+
+
+def baseline_tiles(onsets: np.ndarray, durations: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """The back-to-back ``seconds`` tiles of each baseline (step 6 of the module docstring).
+
+    Parameters
+    ----------
+    onsets, durations
+        ``(n_baselines,)`` start and length of each baseline, s.
+    seconds
+        Tile length, s (``peripheral_seconds``).
+
+    Returns
+    -------
+    starts
+        ``(n_tiles,)`` start of every tile, s, baseline after baseline.
+    counts
+        ``(n_baselines,)`` tiles per baseline: ``floor(duration / seconds)``
+        (0 for a baseline shorter than one tile).
+    """
+    counts = np.floor(np.asarray(durations, dtype=float) / seconds + 1e-9).astype(np.int64)
+    parts = [onset + seconds * np.arange(n) for onset, n in zip(np.asarray(onsets, dtype=float), counts, strict=True)]
+    return (np.concatenate(parts) if parts else np.zeros(0)), counts
+
+
+def tile_level(features: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Mean of each baseline's tile features, NaN tiles left out, ``(n_baselines, n_features)`` float64.
+
+    ``features`` ``(n_tiles, n_features)`` holds the tiles of
+    :func:`baseline_tiles` in order, ``counts`` how many belong to each
+    baseline. A feature without a usable tile (or a baseline without tiles)
+    is NaN. The live calibration (:mod:`streaming.calibrate`) averages its
+    rest tiles with this function too.
+    """
+    n = len(counts)
+    group = np.repeat(np.arange(n), counts)
+    # pandas' mean skips NaN tiles and gives NaN, silently, for a baseline without any usable tile.
+    frame = pd.DataFrame(np.asarray(features, dtype=float).reshape(len(group), -1))
+    return frame.groupby(group).mean().reindex(range(n)).to_numpy()
+
+
+def baseline_level(session: Session, baselines: pd.DataFrame, seconds: float, label: str | None = None) -> np.ndarray:
+    """ECG/EDA baseline level of each baseline (step 6 of the module docstring), ``(n_baselines, 7)`` float64.
+
+    Parameters
+    ----------
+    session
+        The recording; a missing ECG or EDA gives NaN columns.
+    baselines
+        One row per baseline: ``trial`` (a name for messages),
+        ``baseline_onset`` and ``baseline_duration`` (s, session clock), as
+        in a trial table.
+    seconds
+        Tile length, s (``peripheral_seconds``).
+    label
+        What the session is, for messages (default: its subject).
+
+    Returns
+    -------
+    np.ndarray
+        Columns :data:`PERIPHERAL_FEATURES`: the mean of the features over
+        the baseline's back-to-back tiles (:func:`baseline_tiles`), NaN tiles
+        left out (:func:`tile_level`); NaN where no tile is usable.
+
+    Raises
+    ------
+    DataError
+        A tile outside the recording (the message names the trial).
+    """
+    label = f"subject {session.subject}" if label is None else label
+    onsets, durations = baselines["baseline_onset"].to_numpy(), baselines["baseline_duration"].to_numpy()
+    starts, counts = baseline_tiles(onsets, durations, seconds)
+    features = _span_features(session, starts, seconds, np.repeat(baselines["trial"].to_numpy(), counts), label)
+    return tile_level(features, counts)
 
 
 def _span_features(session: Session, starts: np.ndarray, seconds: float, span_trials: np.ndarray, label: str) -> np.ndarray:
