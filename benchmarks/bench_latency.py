@@ -19,7 +19,7 @@ band-pass, order 4) and average reference:
   sends nothing (the inlet must block, not spin: close to zero);
 * **compute only**: the same :class:`~streaming.online.OnlinePipeline` fed
   one hop at a time in this process: time per window of filtering,
-  features and model, one torch thread;
+  features and model, one torch thread and one BLAS thread;
 * **baseline**: a loop written directly on pylsl and numpy (pull chunks,
   keep the last second, an FFT power per window, push one sample stamped
   with the window's last sample) in a subprocess, measured the same way; the
@@ -106,7 +106,10 @@ def compute_only(checkpoint: Path, data_uv: np.ndarray, sfreq: float, n_windows:
     from streaming.model_io import load_live_model
     from streaming.online import OnlinePipeline
 
+    from threadpoolctl import threadpool_limits
+
     torch.set_num_threads(1)
+    threadpool_limits(limits=1, user_api="blas")  # as biosig stream does (LiveSession torch_threads=1)
     live = load_live_model(checkpoint)
     pipe = OnlinePipeline(live, max_lag=None)
     names = channel_names(data_uv.shape[1])

@@ -182,16 +182,34 @@ def calibrate(
     ica: Path | None = typer.Option(
         None, "--ica", help="The ICA the live session applies (biosig stream --ica): the rest is cleaned the same way."
     ),
+    fit_ica: Path | None = typer.Option(
+        None, "--fit-ica", help="Fit the blink ICA on the whole --from recording with the model's filters, save it "
+        "here (*-ica.fif) for biosig stream --ica, and clean the rest with it.",
+    ),
 ) -> None:
     """Calibrate checkpoints with a rest recording: per-channel mean and std after the live filters."""
     with _command(None):  # the recording is read through streaming.replay, which loads liblsl
+        from biosig.errors import ConfigError
         from streaming.calibrate import calibrate_checkpoints
+        from streaming.model_io import load_live_model
         from streaming.replay import load_source
-        from streaming.spatial import load_ica
+        from streaming.spatial import fit_live_ica, load_ica
 
+        if ica is not None and fit_ica is not None:
+            raise ConfigError("give --ica (an ICA fitted before) or --fit-ica (fit one now), not both")
+        session = load_source(source)
         cleaning = None if ica is None else load_ica(ica)
+        if fit_ica is not None:
+            if session.eeg is None:
+                raise ConfigError(f"--fit-ica: {source} has no EEG")
+            spec = load_live_model(checkpoints, allow_uncalibrated=True).spec
+            cleaning = fit_live_ica(session.eeg, spec, fit_ica, label=source)
+            console.print(
+                f"ICA fitted on {source}: components {list(cleaning.exclude)} excluded; written {fit_ica}",
+                highlight=False, soft_wrap=True,
+            )  # fmt: skip
         written, calibration = calibrate_checkpoints(
-            checkpoints, load_source(source), out, start=start, seconds=seconds, source=source, ica=cleaning
+            checkpoints, session, out, start=start, seconds=seconds, source=source, ica=cleaning
         )
         console.print(
             f"rest: {source}, {calibration.seconds:g} s from {calibration.start:g} s "

@@ -347,3 +347,31 @@ def test_cli_chain_train_export_calibrate_stream(exported, tmp_path):
     assert len(good) >= 5
     for target in ("valence", "arousal"):
         assert good[target].between(1.0, 5.0).all()
+
+
+def test_cli_calibrate_fits_the_blink_ica_and_cleans_the_rest_with_it(exported, tmp_path):
+    from streaming.spatial import load_ica
+
+    checkpoint = exported / "live" / "histn-valence-five_class.pt"
+    # A longer recording with blinks, so that FastICA has something to separate.
+    rest = "synthetic:S03?" + urlencode({**COHORT, "n_subjects": 3, "n_trials": 3, "blinks": True})
+    runner = CliRunner()
+    ica_path = tmp_path / "rest-ica.fif"
+    result = runner.invoke(app, [
+        "calibrate", str(checkpoint), "--from", rest, "--out", str(tmp_path / "with"), "--fit-ica", str(ica_path),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ica = load_ica(ica_path)
+    assert ica.ch_names == list(load_live_model(tmp_path / "with" / checkpoint.name).spec.channels)
+    assert ica.exclude, "no blink component found on a recording with blinks"
+    plain = runner.invoke(app, ["calibrate", str(checkpoint), "--from", rest, "--out", str(tmp_path / "without")])
+    assert plain.exit_code == 0, plain.output
+    # The rest went through the ICA: the frontal channels' statistics differ from the uncleaned calibration.
+    with_ica = load_live_model(tmp_path / "with" / checkpoint.name).spec
+    without = load_live_model(tmp_path / "without" / checkpoint.name).spec
+    assert not np.allclose(with_ica.scale, without.scale)
+    both = runner.invoke(app, [
+        "calibrate", str(checkpoint), "--from", rest, "--out", str(tmp_path / "x"), "--ica", str(ica_path),
+        "--fit-ica", str(ica_path),
+    ])  # fmt: skip
+    assert both.exit_code == 2 and "not both" in both.output
