@@ -83,15 +83,13 @@ def filtered(data: np.ndarray) -> np.ndarray:
     return raw.get_data()
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory) -> Path:
-    """``biosig train CONFIG --export DIR`` run once: the folder with ``report/`` and ``live/``."""
-    root = tmp_path_factory.mktemp("export")
+def train_and_export(root: Path, train: dict) -> Path:
+    """``biosig train CONFIG --export root/live`` on :data:`COHORT` with the low-pass and average reference; ``root``."""
     config = {
-        "name": "export",
+        "name": root.name,
         "source": {"kind": "synthetic", "synthetic": COHORT, "via_files": False},
         "preprocess": {"filter": LOW_PASS, "bad_channels": {"enabled": False}, "reference": "average"},
-        "train": TRAIN,
+        "train": train,
     }
     path = root / "train.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -102,6 +100,12 @@ def exported(tmp_path_factory) -> Path:
     torch.set_num_threads(before)
     assert result.exit_code == 0, result.output
     return root
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    """``biosig train CONFIG --export DIR`` run once: the folder with ``report/`` and ``live/``."""
+    return train_and_export(tmp_path_factory.mktemp("export"), TRAIN)
 
 
 def test_export_writes_every_live_key_and_refuses_to_stream_uncalibrated(exported):

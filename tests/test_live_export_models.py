@@ -19,8 +19,6 @@ import mne
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-import yaml
 from typer.testing import CliRunner
 
 from biosig.cli import app
@@ -39,7 +37,15 @@ from streaming.model_io import load_live_model
 from streaming.online import OnlinePipeline
 from streaming.replay import Replayer, load_source
 from tests.helpers import EMOTIV
-from tests.test_live_export import COHORT, LOW_PASS, RATINGS, SFREQ, filtered, model_order, synthetic
+from tests.test_live_export import (
+    COHORT,
+    RATINGS,
+    SFREQ,
+    filtered,
+    model_order,
+    synthetic,
+    train_and_export,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -60,21 +66,7 @@ TRAIN = {
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
     """``biosig train CONFIG --export DIR`` run once: the folder of the live checkpoints."""
-    root = tmp_path_factory.mktemp("export-models")
-    config = {
-        "name": "export-models",
-        "source": {"kind": "synthetic", "synthetic": COHORT, "via_files": False},
-        "preprocess": {"filter": LOW_PASS, "bad_channels": {"enabled": False}, "reference": "average"},
-        "train": TRAIN,
-    }
-    path = root / "train.yaml"
-    path.write_text(yaml.safe_dump(config))
-    before = torch.get_num_threads()
-    args = ["train", str(path), "--out", str(root / "report"), "--export", str(root / "live")]
-    result = CliRunner().invoke(app, args)
-    torch.set_num_threads(before)
-    assert result.exit_code == 0, result.output
-    return root / "live"
+    return train_and_export(tmp_path_factory.mktemp("export-models"), TRAIN) / "live"
 
 
 def signals_of(session) -> dict[str, np.ndarray]:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from biosig.errors import ConfigError, DataError
-from graphs.models import MODELS, build_model, count_parameters, parameter_table, predict
+from graphs.models import MODELS, build_model, parameter_table, predict
 
 BASELINES = ["eegnet", "dgcnn", "topomap_cnn", "logreg_de"]
 HEADS = [("classes", 5), ("classes", 2), ("regression", 1), ("regression", 3)]
