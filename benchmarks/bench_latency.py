@@ -1,8 +1,9 @@
 """End-to-end latency of the live pipeline over LSL, its compute cost, and a bare pylsl + numpy baseline.
 
 Workload, for each montage (14 channels at 128 Hz, 64 channels at 512 Hz)
-and model (HiSTN on the raw window, DGCNN on its differential entropy),
-1-s windows every 125 ms, the default causal filters (50 Hz notch, 1-45 Hz
+and model (HiSTN on the raw window, DGCNN on its differential entropy;
+``--models histn@128`` adds HiSTN at its published 128 Hz, the stream
+resampled causally in the pipeline), 1-s windows every 125 ms, the default causal filters (50 Hz notch, 1-45 Hz
 band-pass, order 4) and average reference:
 
 * this process plays pink-noise EEG (about 10 µV, float32 microvolts, seeded)
@@ -76,7 +77,14 @@ def pink_eeg(n_channels: int, sfreq: float, seconds: float, seed: int = 0) -> np
 
 
 def make_checkpoint(model: str, n_channels: int, sfreq: float, folder: Path) -> Path:
-    """A random-weight checkpoint for ``model`` on the montage (inputs scaled by 10 µV)."""
+    """A random-weight checkpoint for ``model`` on the montage (inputs scaled by 10 µV).
+
+    ``model`` is ``histn``, ``dgcnn`` or ``NAME@RATE``: the model at ``RATE`` Hz
+    (e.g. ``histn@128``, HiSTN's published 128-sample windows), which the live
+    pipeline reaches by resampling the stream causally.
+    """
+    model, _, rate = model.partition("@")
+    sfreq = float(rate) if rate else sfreq
     from biosig.config import FeatureConfig, FilterConfig, WindowConfig
     from graphs.models import build_model
     from graphs.regions import hierarchy_for
@@ -94,7 +102,7 @@ def make_checkpoint(model: str, n_channels: int, sfreq: float, folder: Path) -> 
         tuple(names), sfreq, WindowConfig(length=1.0, hop=HOP), FilterConfig(method="iir", causal=True), "average",
         FeatureConfig(), scale=np.full(n_channels, 1e-5),
     )  # fmt: skip
-    path = folder / f"{model}-{n_channels}.pt"
+    path = folder / f"{model}-{n_channels}-{sfreq:g}.pt"
     meta = live_metadata(model, hparams, spec, target="valence", scale=[1, 2, 3, 4, 5])
     return save_live_checkpoint(path, build_model(model, **hparams), meta)
 
@@ -111,7 +119,7 @@ def compute_only(checkpoint: Path, data_uv: np.ndarray, sfreq: float, n_windows:
     torch.set_num_threads(1)
     threadpool_limits(limits=1, user_api="blas")  # as biosig stream does (LiveSession torch_threads=1)
     live = load_live_model(checkpoint)
-    pipe = OnlinePipeline(live, max_lag=None)
+    pipe = OnlinePipeline(live, max_lag=None, stream_sfreq=sfreq)
     names = channel_names(data_uv.shape[1])
     picks = [names.index(ch) for ch in live.spec.channels]
     x = data_uv[:, picks].astype(np.float64) * 1e-6
@@ -242,7 +250,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds left out at the start of each run")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of a silent source for the idle CPU figure")
     parser.add_argument("--montages", default="14x128,64x512", help=f"comma-separated, of {sorted(MONTAGES)}")
-    parser.add_argument("--models", default="histn,dgcnn", help="comma-separated: histn, dgcnn")
+    parser.add_argument(
+        "--models", default="histn,dgcnn",
+        help="comma-separated: histn, dgcnn, or NAME@RATE for a model at RATE Hz (the stream is resampled)",
+    )
     parser.add_argument("--compute-windows", type=int, default=200, help="windows timed for the compute-only figure")
     parser.add_argument("--baseline-worker", nargs=4, metavar=("EEG", "OUT", "LENGTH", "HOP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -267,12 +278,14 @@ def main() -> None:
         print(f"{montage:<8} {'baseline':<9} {percentiles(base.latency):>22} {base.cpu_percent:6.1f} "
               f"{base.idle_cpu_percent:6.1f} {base.windows:8d}")  # fmt: skip
         for model in args.models.split(","):
+            if "@" in model and float(model.partition("@")[2]) == sfreq:
+                continue  # the same as the model without a rate
             checkpoint = make_checkpoint(model, n_ch, sfreq, folder)
             compute = compute_only(checkpoint, data, sfreq, args.compute_windows)
             run = end_to_end(
                 [sys.executable, "-c", "from biosig.cli import main; main()", "stream", "-m", str(checkpoint),
-                 "--eeg", f"name={eeg_name}", "--name", f"{out_name}-{model}", "--quiet"],
-                eeg_name, f"{out_name}-{model}", data, sfreq, args.seconds, args.warmup, args.idle,
+                 "--eeg", f"name={eeg_name}", "--name", f"{out_name}-{model.replace('@', '-at-')}", "--quiet"],
+                eeg_name, f"{out_name}-{model.replace('@', '-at-')}", data, sfreq, args.seconds, args.warmup, args.idle,
             )  # fmt: skip
             ratio = (
                 f"{np.median(run.latency) / np.median(base.latency):5.2f} / "
