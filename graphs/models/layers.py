@@ -232,7 +232,12 @@ class ToeplitzDepthwise(nn.Module):
 
     A 64-tap depthwise convolution is slow through ``conv1d(groups=C)`` on
     CPU; as a product with each channel's banded Toeplitz matrix it runs on
-    BLAS (measured about 3x faster on 2 cores).
+    BLAS (measured about 3x faster on 2 cores for training batches). Building
+    the matrices (one gather of ``n_channels x n_times²`` taps per call) only
+    pays off over a batch: a few windows, as the live pipeline predicts them,
+    go through the grouped convolution (64 channels x 128 samples, one window:
+    HiSTN's forward 7 ms with the Toeplitz gather). Both paths compute the same
+    sums (to float32 rounding).
 
     Parameters
     ----------
@@ -246,6 +251,8 @@ class ToeplitzDepthwise(nn.Module):
     #: Longer signals use a grouped convolution: the Toeplitz matrices grow as
     #: n_times² per channel (64 channels x 512 samples: 67 MB rebuilt per call).
     MAX_TOEPLITZ_TIMES = 256
+    #: Batches smaller than this use the grouped convolution (see above).
+    MIN_TOEPLITZ_BATCH = 8
 
     def __init__(self, n_taps: int, n_times: int) -> None:
         super().__init__()
@@ -265,7 +272,7 @@ class ToeplitzDepthwise(nn.Module):
 
         ``out[c, b, t] = sum_k kernel[c, k] * x[c, b, t + k - left] (+ bias[c])``, zeros outside.
         """
-        if self.index is None:
+        if self.index is None or x.shape[1] < self.MIN_TOEPLITZ_BATCH:
             out = F.conv1d(F.pad(x.transpose(0, 1), self.pad), kernel[:, None, :], groups=kernel.shape[0])
             out = out.transpose(0, 1)
             return out if bias is None else out + bias[:, None, None]
