@@ -99,6 +99,8 @@ def test_inputs_are_the_histn_windows_and_de(inputs):
     raw, de = inputs["raw"], inputs["de"]
     assert raw.x.shape == (4 * 36 * 20, 14, 128) and de.x.shape == (4 * 36 * 20, 14, 5)
     assert raw.meta.equals(de.meta)
+    # The divisors of the raw records are kept (the live export's fixed factor); DE has none.
+    assert raw.record_peaks.shape == (4 * 36, 14) and (raw.record_peaks > 0).all() and de.record_peaks is None
     # Each channel of each record divided by its maximum: the record's peak is exactly 1.
     record = raw.x[(raw.meta["subject"] == "S01").to_numpy() & (raw.meta["trial"] == 1).to_numpy()]
     np.testing.assert_allclose(np.abs(record).max(axis=(0, 2)), 1.0, rtol=1e-6)

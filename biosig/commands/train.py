@@ -67,7 +67,7 @@ def train(
         if export is not None:
             with console.status("export: final models") as status:
                 exported = export_live_models(
-                    inputs, lambda: (source() for source in sources), cfg.train, cfg.preprocess, export,
+                    inputs, cfg.train, cfg.preprocess, export,
                     on_step=lambda s: status.update(f"export: training {s} on all windows"),
                 )  # fmt: skip
         elapsed = time.perf_counter() - t0

@@ -48,7 +48,7 @@ training preprocessing is fitted per recording and is not in the checkpoint
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,8 +60,7 @@ from biosig.errors import ConfigError, DataError
 from biosig.evaluation.experiment import input_kind, spec_inputs
 from biosig.evaluation.labels import N_CLASSES, class_labels, rating_bins, regression_targets
 from biosig.evaluation.trainer import fit, take_rows
-from biosig.evaluation.windows_dataset import WindowSet, WindowSettings, session_records
-from biosig.session import Session
+from biosig.evaluation.windows_dataset import WindowSet
 from graphs.models import build_model, make_config
 from streaming.model_io import LIVE_TARGETS, LiveSpec, live_metadata, save_live_checkpoint
 from streaming.online import design_filters
@@ -182,30 +181,13 @@ def _nodes(spec: ModelSpec) -> tuple[str, ...]:
     return tuple(kind for kind, _ in getattr(make_config(spec.name, **spec.hparams), "peripheral", ()) or ())
 
 
-def record_peak_scale(sessions: Iterable[Session], settings: WindowSettings) -> np.ndarray:
-    """Harmonic mean over every record of each channel's max |z|, ``(n_channels,)`` (unitless).
+def record_peak_scale(record_peaks: np.ndarray) -> np.ndarray:
+    """Harmonic mean over the records of each channel's max |z|, ``(n_channels,)`` (unitless).
 
-    ``z`` are the baseline-z-scored trial records of
-    :func:`~biosig.evaluation.windows_dataset.session_records` with the
-    training's ``settings``.
-
-    Raises
-    ------
-    DataError
-        No session, or a channel all zeros in a record (names the subject).
+    ``record_peaks`` ``(n_records, n_channels)`` are the divisors of the raw
+    training inputs (:attr:`~biosig.evaluation.windows_dataset.WindowSet.record_peaks`).
     """
-    inverse = None
-    count = 0
-    for session in sessions:
-        records, _, _, _ = session_records(session, settings)
-        peak = np.abs(records).max(axis=2)
-        if (peak == 0).any():
-            raise DataError(f"subject {session.subject}: a channel is all zeros in a record")
-        inverse = (1.0 / peak).sum(axis=0) + (0.0 if inverse is None else inverse)
-        count += len(peak)
-    if inverse is None:
-        raise DataError("the cohort has no sessions: no record maxima to measure")
-    return count / inverse
+    return len(record_peaks) / (1.0 / record_peaks).sum(axis=0)
 
 
 def final_split(meta: pd.DataFrame, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +219,6 @@ def final_split(meta: pd.DataFrame, fraction: float, seed: int) -> tuple[np.ndar
 
 def export_live_models(
     inputs: dict[str, WindowSet],
-    sessions: Callable[[], Iterable[Session]],
     cfg: TrainConfig,
     preprocess: PreprocessConfig | None,
     out_dir: str | Path,
@@ -249,9 +230,6 @@ def export_live_models(
     ----------
     inputs
         The run's inputs (:func:`~biosig.evaluation.experiment.model_inputs`).
-    sessions
-        Gives the run's sessions again, to measure the record maxima of raw
-        inputs (called only when a raw-input model divides by them).
     cfg
         The ``train`` section.
     preprocess
@@ -267,13 +245,10 @@ def export_live_models(
     first = next(iter(inputs.values()))
     train_rows, val_rows = final_split(first.meta, cfg.val_fraction, cfg.seed)
     result = ExportResult()
-    peaks: np.ndarray | None = None
     for spec in cfg.models:
         kind = input_kind(spec.name)
         data = inputs[kind]
-        if kind == "raw" and data.settings.max_normalize and peaks is None:
-            peaks = record_peak_scale(sessions(), data.settings)
-        max_scale = peaks if kind == "raw" and data.settings.max_normalize else None
+        max_scale = None if data.record_peaks is None else record_peak_scale(data.record_peaks)
         live = live_spec(data, cfg, preprocess, max_scale, _nodes(spec))
         x = spec_inputs(data, spec)
         x_train, x_val = take_rows(x, train_rows), take_rows(x, val_rows)

@@ -153,6 +153,10 @@ class WindowSet:
         ``settings.peripheral_seconds`` is unset.
     peripheral_names
         Columns of ``peripheral`` (:data:`PERIPHERAL_FEATURES`); empty without.
+    record_peaks
+        Raw inputs divided by the record maximum: ``(n_records, n_channels)``
+        max |z| of each baseline-z-scored record, the divisors (the live
+        export turns them into a fixed factor); else ``None``.
     """
 
     x: np.ndarray
@@ -163,6 +167,7 @@ class WindowSet:
     settings: WindowSettings
     peripheral: np.ndarray | None = None
     peripheral_names: tuple[str, ...] = ()
+    record_peaks: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.x)
@@ -234,7 +239,7 @@ def cohort_windows(
     unknown = sorted(set(kinds) - set(INPUT_DIMS))
     if unknown:
         raise DataError(f"unknown input kinds {unknown}; known: {sorted(INPUT_DIMS)}")
-    raws, des, metas, peripherals = [], [], [], []
+    raws, des, metas, peripherals, peaks = [], [], [], [], []
     first: tuple[str, tuple[str, ...], float] | None = None
     for session in sessions:
         records, trials, ch_names, sfreq = session_records(session, settings)
@@ -263,6 +268,7 @@ def cohort_windows(
                 if (peak == 0).any():
                     raise DataError(f"subject {session.subject}: a channel is all zeros in a record")
                 records = records / peak
+                peaks.append(peak[..., 0])
             raws.append(_gather(records, rows, first_sample, n_samples).astype(np.float32))
     if first is None:
         raise DataError("the cohort has no sessions")
@@ -271,7 +277,10 @@ def cohort_windows(
     extra: tuple = (np.concatenate(peripherals), PERIPHERAL_FEATURES) if peripherals else ()
     out: dict[str, WindowSet] = {}
     if "raw" in kinds:
-        out["raw"] = WindowSet(np.concatenate(raws), meta, INPUT_DIMS["raw"], ch_names, sfreq, settings, *extra)
+        out["raw"] = WindowSet(
+            np.concatenate(raws), meta, INPUT_DIMS["raw"], ch_names, sfreq, settings, *extra,
+            record_peaks=np.concatenate(peaks) if peaks else None,
+        )  # fmt: skip
     if "de" in kinds or "topomap" in kinds:
         de = np.concatenate(des)
         if "de" in kinds:
