@@ -80,7 +80,7 @@ from streaming.buffer import Event
 from streaming.model_io import PERIPHERAL_FEATURES, LiveModel, LiveSpec, load_live_model, save_live_checkpoint
 from streaming.online import CausalFilter, OnlinePipeline, PeripheralBuffer, QualityConfig, design_filters
 from streaming.resample import resample_causal, resample_factors
-from streaming.spatial import AffineMap, ica_map
+from streaming.spatial import AffineMap, channel_map, ica_map, reference_picks
 
 
 @dataclass(frozen=True)
@@ -176,22 +176,7 @@ def spatial_map(spec: LiveSpec, ica: AffineMap | None = None) -> AffineMap | Non
     ConfigError
         Reference channels that are not model channels.
     """
-    if spec.reference is None and ica is None:
-        return None
-    n = len(spec.channels)
-    matrix, offset = np.eye(n), np.zeros(n)
-    if spec.reference is not None:
-        names = list(spec.channels)
-        ref = names if spec.reference == "average" else list(spec.reference)
-        missing = [ch for ch in ref if ch not in names]
-        if missing:
-            raise ConfigError(f"reference channels {missing} are not among the model's channels {names}")
-        weights = np.zeros(n)
-        weights[[names.index(ch) for ch in ref]] = 1.0 / len(ref)
-        matrix = matrix - weights[None, :]
-    if ica is not None:
-        matrix, offset = ica.matrix @ matrix, ica.offset
-    return AffineMap(matrix, offset)
+    return channel_map(len(spec.channels), None, reference_picks(spec.channels, spec.reference), ica)
 
 
 def rest_statistics(

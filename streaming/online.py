@@ -117,7 +117,7 @@ from graphs.positions import TEMPLATE
 from streaming.buffer import Event, RingBuffer
 from streaming.model_io import LIVE_TARGETS, PERIPHERAL_FEATURES, LiveModel, LiveSpec, peripheral_nodes
 from streaming.resample import CausalResampler
-from streaming.spatial import AffineMap, BadChannelInterpolator, ica_map, load_ica
+from streaming.spatial import AffineMap, BadChannelInterpolator, channel_map, ica_map, load_ica, reference_picks
 
 _FEATURE_FUNCTIONS = {"ecg": ecg_window_features, "eda": eda_window_features}
 
@@ -548,7 +548,7 @@ class OnlinePipeline:
         self.resampler = self._make_resampler()
         self.filter = CausalFilter(design_filters(spec.filter, self.stream_sfreq), self.n_channels)
         self.warmup = self._warmup_samples()
-        self._ref_picks = self._reference_picks()
+        self._ref_picks = reference_picks(spec.channels, spec.reference)
         self._interpolator = self._make_interpolator(interpolate, montage)
         source = str(ica) if isinstance(ica, str | Path) else "ICA"
         ica = load_ica(ica) if isinstance(ica, str | Path) else ica
@@ -688,34 +688,10 @@ class OnlinePipeline:
                 raise
             return None  # channels without positions: no interpolation unless asked for
 
-    def _reference_picks(self) -> list[int] | None:
-        """Indices of the reference channels (their mean is subtracted from every channel), or None."""
-        ref = self.spec.reference
-        if ref is None:
-            return None
-        names = list(self.spec.channels)
-        if ref == "average":
-            return list(range(len(names)))
-        missing = [ch for ch in ref if ch not in names]
-        if missing:
-            raise ConfigError(f"reference channels {missing} are not among the model's channels {names}")
-        return [names.index(ch) for ch in ref]
-
     def _spatial_map(self, bad: tuple[int, ...]) -> AffineMap | None:
         """Interpolation of the channels ``bad``, re-reference and ICA as one map; None when it is the identity."""
-        if not bad and self._ref_picks is None and self._ica is None:
-            return None
-        n = self.n_channels
-        matrix = self._interpolator.matrix(bad) if bad and self._interpolator is not None else np.eye(n)
-        offset = np.zeros(n)
-        if self._ref_picks is not None:
-            weights = np.zeros(n)
-            weights[self._ref_picks] = 1.0 / len(self._ref_picks)
-            matrix = matrix - (weights @ matrix)[None, :]
-        if self._ica is not None:
-            matrix = self._ica.matrix @ matrix
-            offset = self._ica.offset
-        return AffineMap(matrix, offset)
+        interpolation = self._interpolator.matrix(bad) if bad and self._interpolator is not None else None
+        return channel_map(self.n_channels, interpolation, self._ref_picks, self._ica)
 
     # -- segments and time stamps ----------------------------------------------
 

@@ -61,6 +61,58 @@ class AffineMap:
         return self.matrix @ x + self.offset[:, None]
 
 
+def reference_picks(channels: Sequence[str], reference: str | Sequence[str] | None) -> list[int] | None:
+    """Indices of the reference channels (their mean is subtracted from every channel), or None for no reference.
+
+    Raises
+    ------
+    ConfigError
+        Reference channels that are not among ``channels``.
+    """
+    if reference is None:
+        return None
+    names = list(channels)
+    if reference == "average":
+        return list(range(len(names)))
+    missing = [ch for ch in reference if ch not in names]
+    if missing:
+        raise ConfigError(f"reference channels {missing} are not among the model's channels {names}")
+    return [names.index(ch) for ch in reference]
+
+
+def channel_map(
+    n_channels: int,
+    interpolation: np.ndarray | None = None,
+    ref_picks: Sequence[int] | None = None,
+    ica: AffineMap | None = None,
+) -> AffineMap | None:
+    """Interpolation, then re-reference, then ICA as one map, in the live pipeline's order; None for the identity.
+
+    Parameters
+    ----------
+    n_channels
+        Channels the map acts on.
+    interpolation
+        ``(n_channels, n_channels)`` bad-channel interpolation
+        (:meth:`BadChannelInterpolator.matrix`), or None.
+    ref_picks
+        :func:`reference_picks`, or None.
+    ica
+        :func:`ica_map`, or None.
+    """
+    if interpolation is None and ref_picks is None and ica is None:
+        return None
+    matrix = np.eye(n_channels) if interpolation is None else interpolation
+    offset = np.zeros(n_channels)
+    if ref_picks is not None:
+        weights = np.zeros(n_channels)
+        weights[list(ref_picks)] = 1.0 / len(ref_picks)
+        matrix = matrix - (weights @ matrix)[None, :]
+    if ica is not None:
+        matrix, offset = ica.matrix @ matrix, ica.offset
+    return AffineMap(matrix, offset)
+
+
 class BadChannelInterpolator:
     """MNE's spherical-spline interpolation of bad channels as matrices, one per set of bad channels.
 
