@@ -212,3 +212,20 @@ def test_biosig_stream_reports_a_missing_ica_file_before_looking_for_streams(tmp
     result = CliRunner().invoke(app, ["stream", "--model", str(checkpoint), "--ica", str(missing), "--no-interpolate"])
     assert result.exit_code == 2, result.output
     assert "none-ica.fif does not exist" in result.output
+
+
+def test_reference_picks_and_the_channel_map_by_hand():
+    from biosig.errors import ConfigError
+    from streaming.spatial import channel_map, reference_picks
+
+    assert reference_picks(["Fz", "Cz", "Pz"], None) is None
+    assert reference_picks(["Fz", "Cz", "Pz"], "average") == [0, 1, 2]
+    assert reference_picks(["Fz", "Cz", "Pz"], ["Pz"]) == [2]
+    with pytest.raises(ConfigError, match=r"reference channels \['M1'\] are not among"):
+        reference_picks(["Fz", "Cz", "Pz"], ["M1", "Pz"])
+    assert channel_map(3) is None
+    # Average reference after interpolating channel 0 from the mean of 1 and 2.
+    interpolation = np.array([[0.0, 0.5, 0.5], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    mapped = channel_map(3, interpolation, [0, 1, 2])
+    x = np.array([[9.0], [2.0], [4.0]])
+    np.testing.assert_allclose(mapped(x), np.array([[3.0], [2.0], [4.0]]) - 3.0)
