@@ -187,13 +187,13 @@ class RingBuffer:
         """Samples with counts ``start <= k < stop`` as ``(stop - start, n_channels)`` (a copy)."""
         with self._cond:
             self._check_range(start, stop)
-            return self._data[np.arange(start, stop) % self.capacity].copy()
+            return self._span(self._data, start, stop)
 
     def stamps(self, start: int, stop: int) -> np.ndarray:
         """Stamps of the samples with counts ``start <= k < stop``."""
         with self._cond:
             self._check_range(start, stop)
-            return self._stamps[np.arange(start, stop) % self.capacity].copy()
+            return self._span(self._stamps, start, stop)
 
     def between(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Held samples stamped ``t0 <= t < t1`` (e.g. a peripheral stream over an EEG window): data, stamps."""
@@ -202,6 +202,14 @@ class RingBuffer:
             stamps = self._stamps[idx]
             keep = (stamps >= t0) & (stamps < t1)
             return self._data[idx[keep]].copy(), stamps[keep].copy()
+
+    def _span(self, array: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """A copy of ``array``'s rows for counts ``start <= k < stop``: one or two slices, not a gather."""
+        first = start % self.capacity
+        end = first + (stop - start)
+        if end <= self.capacity:
+            return array[first:end].copy()
+        return np.concatenate([array[first:], array[: end - self.capacity]])
 
     def _check_range(self, start: int, stop: int) -> None:
         if not self.oldest <= start <= stop <= self._count:

@@ -900,8 +900,11 @@ class OnlinePipeline:
             lo = origin - (-start * down // up)
             hi = origin + (start + self.n_window - 1) * down // up + 1
             raw, flags = self._raw.get(lo, hi), self._invalid.get(lo, hi)
-            ptp[w] = np.where(flags, -np.inf, raw).max(axis=0) - np.where(flags, np.inf, raw).min(axis=0)
             invalid[w] = flags.any(axis=0)
+            if invalid[w].any():
+                ptp[w] = np.where(flags, -np.inf, raw).max(axis=0) - np.where(flags, np.inf, raw).min(axis=0)
+            else:
+                ptp[w] = raw.max(axis=0) - raw.min(axis=0)
         return ptp, invalid
 
     def _quality(

@@ -58,7 +58,12 @@ class AffineMap:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Apply to ``x`` ``(..., n_channels, n_times)`` in volts."""
-        return self.matrix @ x + self.offset[:, None]
+        # As one 2-D product over (n_channels, everything else): numpy's stacked matmul of a
+        # (1, 64, 512) window took 350 µs here, the 2-D BLAS product 100 µs.
+        n = x.shape[-2]
+        flat = np.moveaxis(x, -2, 0).reshape(n, -1)
+        out = (self.matrix @ flat + self.offset[:, None]).reshape(n, *x.shape[:-2], x.shape[-1])
+        return np.ascontiguousarray(np.moveaxis(out, 0, -2))
 
 
 def reference_picks(channels: Sequence[str], reference: str | Sequence[str] | None) -> list[int] | None:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from biosig.errors import ConfigError, DataError
 from graphs.models import HiSTN, ModelConfig, build_model, count_parameters
-from graphs.models.layers import ChebyshevFilter, RegionAttention, max_norm_, scaled_laplacian
+from graphs.models.layers import ChebyshevFilter, FrozenAttention, RegionAttention, max_norm_, scaled_laplacian
 from graphs.regions import RegionHierarchy, emotiv14_histn
 
 
@@ -220,6 +220,24 @@ def test_region_attention_weights_are_a_softmax_per_region() -> None:
     torch.testing.assert_close(w[:4], first)
 
 
+def test_frozen_attention_equals_each_layer_on_its_part() -> None:
+    torch.manual_seed(0)
+    layers = [RegionAttention((4, 3, 3, 4)), RegionAttention((2, 5)), RegionAttention((4, 3, 3, 4))]
+    with torch.no_grad():
+        for layer in layers:
+            layer.bias.normal_()
+    parts = [torch.randn(14, 6), torch.randn(7, 6), torch.randn(14, 6)]
+    with torch.no_grad():
+        expected = torch.cat([layer(part) for layer, part in zip(layers, parts, strict=True)])
+        frozen = FrozenAttention(layers)(torch.cat(parts))
+        # By hand for the second layer's first group: softmax of the dense layer's 2 outputs, weighted sum.
+        w = torch.softmax(parts[1][:2].T @ layers[1].kernels[0] + layers[1].bias[:2], dim=1)
+        by_hand = (w * parts[1][:2].T).sum(dim=1)
+    assert frozen.shape == (4 + 2 + 4, 6)
+    torch.testing.assert_close(frozen, expected)
+    torch.testing.assert_close(frozen[4], by_hand)
+
+
 def test_max_norm_caps_norms_and_keeps_small_weights() -> None:
     w = torch.tensor([[3.0, 4.0], [0.3, 0.4]])
     max_norm_(w, 1.0, (1,))
@@ -295,3 +313,95 @@ def test_bad_input_and_bad_hyper_parameters_are_named() -> None:
         build_model("histn", n_times=5)
     with pytest.raises(ConfigError, match="HiSTN needs a HiSTNConfig"):
         HiSTN(ModelConfig())  # type: ignore[arg-type]
+
+
+def _autograd_path(model: HiSTN, *inputs: torch.Tensor) -> torch.Tensor:
+    """The model's output computed with gradients on, i.e. through the training-time layers, not the frozen weights."""
+    with torch.enable_grad():
+        return model(*inputs).detach()
+
+
+@pytest.mark.parametrize("n_batch", [1, 3, 16])
+@pytest.mark.parametrize(
+    "hparams",
+    [
+        {},
+        # Odd and even kernels (asymmetric 'same' padding), pooling by 3, a window long enough for the grouped conv.
+        {"n_times": 300, "temporal_kernel": 33, "node_kernel": 4, "pool": 3, "depthwise_kernel": 6, "node_hops": (2, 1, 3)},
+    ],
+    ids=["emotiv14", "toy"],
+)
+def test_eval_without_gradients_runs_on_frozen_weights_with_the_same_outputs(hparams: dict, n_batch: int) -> None:
+    if hparams:
+        hparams = {**hparams, "hierarchy": toy_hierarchy()}
+    model = build_model("histn", dropout=0.0, seed=11, **hparams)
+    randomise_batch_norms(model, seed=12)
+    model.eval()
+    x = model.example_input(n_batch, seed=13)
+    with torch.no_grad():
+        frozen = model(x)
+    assert model._frozen is not None  # the no-gradient call went through the frozen weights
+    torch.testing.assert_close(frozen, _autograd_path(model, x), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(frozen, reference_forward(model, x), rtol=1e-4, atol=1e-5)
+    with torch.inference_mode():
+        torch.testing.assert_close(model(x), frozen, rtol=0, atol=0)
+
+
+def test_frozen_weights_with_peripheral_nodes_keep_the_missing_node_rule() -> None:
+    model = build_model("histn", dropout=0.0, seed=14, peripheral={"ecg": 4, "eda": 3})
+    randomise_batch_norms(model, seed=15)
+    with torch.no_grad():
+        model.peripheral_fusion.norm.running_mean.normal_(0.0, 0.5)
+        for layer in model.peripheral_fusion.embed:
+            layer.bias.normal_(0.0, 0.5)
+    model.eval()
+    x = model.example_input(4, seed=16)[0]
+    features = torch.randn(4, 7, generator=torch.Generator().manual_seed(17))
+    features[1] = float("nan")  # no peripheral data: the EEG-only output
+    features[2, 4:] = float("nan")  # EDA node missing
+    with torch.no_grad():
+        frozen = model(x, features)
+    torch.testing.assert_close(frozen, _autograd_path(model, x, features), rtol=1e-5, atol=1e-5)
+    eeg_only = build_model("histn", dropout=0.0, seed=14)
+    eeg_only.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("peripheral")})
+    eeg_only.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(frozen[1], eeg_only(x)[1], rtol=1e-5, atol=1e-6)
+
+
+def test_frozen_weights_are_rebuilt_whenever_the_weights_change() -> None:
+    model = build_model("histn", dropout=0.0, seed=18)
+    x = model.example_input(2, seed=19)
+    model.eval()
+
+    def check() -> torch.Tensor:
+        with torch.no_grad():
+            out = model(x)
+        torch.testing.assert_close(out, _autograd_path(model, x), rtol=1e-5, atol=1e-5)
+        return out
+
+    first = check()
+    weights = model.frozen_weights()
+    assert model.frozen_weights() is weights  # nothing changed: reused, not rebuilt
+    # An optimiser step and the BatchNorm statistics of a training forward pass.
+    model.train()
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.1)
+    F.cross_entropy(model(model.example_input(8, seed=20)), torch.arange(8) % 5).backward()
+    optimiser.step()
+    model.apply_constraints()
+    with pytest.raises(RuntimeError, match="model.eval"):
+        model.frozen_weights()
+    model.eval()
+    second = check()
+    assert model.frozen_weights() is not weights
+    assert not torch.allclose(first, second)
+    # load_state_dict, an in-place edit in eval mode, a replaced layer.
+    model.load_state_dict(build_model("histn", seed=21).state_dict())
+    third = check()
+    assert not torch.allclose(second, third)
+    with torch.no_grad():
+        model.region_attention_node.kernels[2].mul_(-2.0)
+    fourth = check()
+    assert not torch.allclose(third, fourth)
+    model.classifier = torch.nn.Linear(model.classifier.in_features, 5)
+    assert not torch.allclose(fourth, check())

@@ -229,3 +229,16 @@ def test_reference_picks_and_the_channel_map_by_hand():
     mapped = channel_map(3, interpolation, [0, 1, 2])
     x = np.array([[9.0], [2.0], [4.0]])
     np.testing.assert_allclose(mapped(x), np.array([[3.0], [2.0], [4.0]]) - 3.0)
+
+
+def test_an_affine_map_applies_to_one_window_or_a_stack():
+    from streaming.spatial import AffineMap
+
+    rng = np.random.default_rng(0)
+    affine = AffineMap(rng.standard_normal((5, 5)), rng.standard_normal(5))
+    windows = rng.standard_normal((3, 5, 40))
+    expected = np.einsum("ij,wjt->wit", affine.matrix, windows) + affine.offset[None, :, None]
+    np.testing.assert_allclose(affine(windows), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(affine(windows[1]), expected[1], rtol=1e-12, atol=1e-12)
+    assert affine(windows[:, :, ::2]).shape == (3, 5, 20)  # a strided view is fine
+    np.testing.assert_allclose(affine(windows[:, :, ::2]), expected[:, :, ::2], rtol=1e-12, atol=1e-12)

@@ -31,6 +31,19 @@ def test_ring_buffer_reads_in_order_and_counts_what_a_slow_reader_missed():
         buf.get(2, 5)
 
 
+def test_get_and_stamps_across_the_wrap_of_the_ring():
+    buf = RingBuffer(2, 8)
+    data = np.arange(26.0).reshape(13, 2)
+    buf.append(data[:6], np.arange(6.0))
+    buf.append(data[6:], np.arange(6.0, 13.0))  # holds samples 5..12, stored from slot 5 round to slot 4
+    for start, stop in [(5, 13), (6, 8), (7, 11), (8, 8), (12, 13)]:
+        np.testing.assert_array_equal(buf.get(start, stop), data[start:stop])
+        np.testing.assert_array_equal(buf.stamps(start, stop), np.arange(start, stop, dtype=float))
+    got = buf.get(6, 10)
+    got[:] = -1.0  # a copy: the buffer keeps its samples
+    np.testing.assert_array_equal(buf.get(6, 10), data[6:10])
+
+
 def test_events_come_in_order_with_the_samples():
     buf = RingBuffer(1, 100)
     cursor = Cursor()

@@ -23,6 +23,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 import numpy as np
 import scipy.fft
@@ -147,7 +148,7 @@ def band_power(
     grouped = x.reshape(1, 1, n_times) if x.ndim == 1 else x.reshape(x.shape[0], rows_per_window, n_times)
     step = n_per_seg - n_per_seg // 2
     n_segments = (n_times - n_per_seg) // step + 1
-    window = scipy.signal.get_window("hann", n_per_seg)
+    window = _hann(n_per_seg)
     # Density scaling of scipy.signal.welch (1 / (sfreq * sum(w**2))) times the
     # bin width sfreq / n_per_seg, and the mean over segments, folded into the
     # per-bin weights so that one matrix product gives the band powers.
@@ -186,6 +187,14 @@ def band_power(
     if not finite:
         raise DataError(_nonfinite_message(x))
     return out.reshape(*lead_shape, n_bands)
+
+
+@lru_cache(maxsize=16)
+def _hann(n: int) -> np.ndarray:
+    """Periodic Hann window of ``n`` samples, read-only (cached: the live pipeline asks for it every window)."""
+    window = scipy.signal.get_window("hann", n)
+    window.flags.writeable = False
+    return window
 
 
 def differential_entropy(power: np.ndarray) -> np.ndarray:

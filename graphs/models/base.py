@@ -248,13 +248,17 @@ def predict(
     if len({len(a) for a in inputs}) > 1:
         raise DataError(f"predict got inputs with different numbers of rows: {[len(a) for a in inputs]}")
     chunks = zip(*(a.split(batch_size) for a in inputs), strict=True)
+    # The live pipeline calls this for every window on a model already in eval mode: switching
+    # modes walks every submodule, so it is done only when needed.
     was_training = model.training
-    model.eval()
+    if was_training:
+        model.eval()
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             scores = torch.cat([model(*chunk) for chunk in chunks]) if len(inputs[0]) else None
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
     if scores is None:
         raise DataError("predict got no windows (x has length 0)")
     if not classes:

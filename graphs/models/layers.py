@@ -130,6 +130,43 @@ class ChebyshevFilter(nn.Module):
         return (self.filter_matrix().T @ flat).reshape(x.shape)
 
 
+class GroupSoftmax(nn.Module):
+    """Softmax within fixed groups of contiguous channels, and each group's weighted sum.
+
+    Hand-written: torch has no segmented softmax. The groups never change, so
+    the logits are gathered into a precomputed ``(group, widest)`` grid padded
+    with -inf, soft-maxed along the grid's rows and gathered back.
+
+    Parameters
+    ----------
+    sizes
+        Number of channels of each group, in channel order.
+    """
+
+    def __init__(self, sizes: Sequence[int]) -> None:
+        super().__init__()
+        n, n_groups, widest = sum(sizes), len(sizes), max(sizes)
+        grid = np.full((n_groups, widest), n)  # index n: the appended -inf column
+        starts = np.cumsum((0, *sizes))
+        membership = np.zeros((n_groups, n))
+        for g, size in enumerate(sizes):
+            grid[g, :size] = np.arange(starts[g], starts[g] + size)
+            membership[g, starts[g] : starts[g + 1]] = 1.0
+        self.register_buffer("grid", torch.tensor(grid), persistent=False)
+        self.register_buffer("ungrid", torch.tensor(np.flatnonzero(grid.ravel() < n)), persistent=False)
+        # (n_groups, n_channels), 1 where the channel belongs to the group.
+        self.register_buffer("membership", torch.tensor(membership, dtype=torch.float32), persistent=False)
+
+    def softmax(self, logits: torch.Tensor) -> torch.Tensor:
+        """Weights ``(n_channels, n_batch)`` from logits ``(n_batch, n_channels)``; each group's are positive and sum to 1."""
+        padded = torch.cat([logits, logits.new_full((len(logits), 1), -math.inf)], dim=1)[:, self.grid]
+        return padded.softmax(dim=2).flatten(1)[:, self.ungrid].T
+
+    def attend(self, logits: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
+        """Group signals ``(n_groups, n_batch)``: channels ``pooled`` ``(n_channels, n_batch)`` weighted by the softmax of ``logits``."""
+        return self.membership @ (self.softmax(logits) * pooled)
+
+
 class RegionAttention(nn.Module):
     """Per group of contiguous channels, ``Dense(n, softmax)`` attention weights over its channels.
 
@@ -146,22 +183,9 @@ class RegionAttention(nn.Module):
 
     def __init__(self, sizes: Sequence[int]) -> None:
         super().__init__()
-        n, n_groups, widest = sum(sizes), len(sizes), max(sizes)
         self.kernels = nn.ParameterList([nn.Parameter(torch.empty(s, s)) for s in sizes])
-        self.bias = nn.Parameter(torch.zeros(n))
-        # Softmax per group without a Python loop: gather the logits into a
-        # (group, widest) grid padded with -inf (index n), then index back.
-        grid = np.full((n_groups, widest), n)
-        starts = np.cumsum((0, *sizes))
-        for g, size in enumerate(sizes):
-            grid[g, :size] = np.arange(starts[g], starts[g] + size)
-        flat = grid.ravel()
-        self.register_buffer("grid", torch.tensor(grid), persistent=False)
-        self.register_buffer("ungrid", torch.tensor(np.flatnonzero(flat < n)), persistent=False)
-        membership = np.zeros((n_groups, n))
-        for g in range(n_groups):
-            membership[g, starts[g] : starts[g + 1]] = 1.0
-        self.register_buffer("membership", torch.tensor(membership, dtype=torch.float32), persistent=False)
+        self.bias = nn.Parameter(torch.zeros(sum(sizes)))
+        self.groups = GroupSoftmax(sizes)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -176,9 +200,11 @@ class RegionAttention(nn.Module):
 
         The weights of each group are positive and sum to 1.
         """
-        logits = torch.addmm(self.bias, pooled.T, torch.block_diag(*self.kernels))
-        padded = torch.cat([logits, logits.new_full((len(logits), 1), -math.inf)], dim=1)[:, self.grid]
-        return padded.softmax(dim=2).flatten(1)[:, self.ungrid].T
+        return self.groups.softmax(self.logits(pooled))
+
+    def logits(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Dense-layer outputs ``(n_batch, n_channels)`` before the softmax, from ``(n_channels, n_batch)``."""
+        return torch.addmm(self.bias, pooled.T, torch.block_diag(*self.kernels))
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
         """Time-averaged group signals ``(n_groups, n_batch)`` from time-averaged channels ``(n_channels, n_batch)``.
@@ -187,7 +213,28 @@ class RegionAttention(nn.Module):
         average of the weighted group signal is the weighted sum of the
         channels' time averages, exactly.
         """
-        return self.membership @ (self.weights(pooled) * pooled)
+        return self.groups.attend(self.logits(pooled), pooled)
+
+
+class FrozenAttention:
+    """Several :class:`RegionAttention` layers evaluated as one on their stacked inputs, weights fixed.
+
+    For inference without gradients: the block-diagonal kernel of all the
+    layers' groups is built once, and one product and one grouped softmax
+    replace a pass per layer. Input: the layers' inputs stacked along the
+    channel axis ``(sum n_channels, n_batch)``; output: their group signals
+    stacked ``(sum n_groups, n_batch)``, equal to calling each layer on its part.
+    Rebuild it when the layers' weights change.
+    """
+
+    def __init__(self, layers: Sequence[RegionAttention]) -> None:
+        kernels = [kernel.detach() for layer in layers for kernel in layer.kernels]
+        self.kernel = torch.block_diag(*kernels)
+        self.bias = torch.cat([layer.bias.detach() for layer in layers])
+        self.groups = GroupSoftmax([len(k) for k in kernels]).to(self.bias.device)
+
+    def __call__(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.groups.attend(torch.addmm(self.bias, pooled.T, self.kernel), pooled)
 
 
 def depthwise_taps(
@@ -273,9 +320,8 @@ class ToeplitzDepthwise(nn.Module):
         ``out[c, b, t] = sum_k kernel[c, k] * x[c, b, t + k - left] (+ bias[c])``, zeros outside.
         """
         if self.index is None or x.shape[1] < self.MIN_TOEPLITZ_BATCH:
-            out = F.conv1d(F.pad(x.transpose(0, 1), self.pad), kernel[:, None, :], groups=kernel.shape[0])
-            out = out.transpose(0, 1)
-            return out if bias is None else out + bias[:, None, None]
+            out = F.conv1d(F.pad(x.transpose(0, 1), self.pad), kernel[:, None, :], bias, groups=kernel.shape[0])
+            return out.transpose(0, 1)
         padded = torch.cat([kernel, kernel.new_zeros(kernel.shape[0], 1)], dim=1)
         if bias is None:
             return torch.bmm(x, padded[:, self.index])
