@@ -950,6 +950,8 @@ class OnlinePipeline:
             if spatial is None:
                 continue
             rows = [w for w, k in enumerate(keys) if k == key]
+            if len(rows) == len(signals):  # the usual case: one map for every window, no copies
+                return spatial(signals)
             if out is signals:
                 out = signals.copy()
             out[rows] = spatial(signals[rows])
@@ -973,7 +975,8 @@ class OnlinePipeline:
         if spec.offset is not None or spec.scale is not None:
             offset = np.zeros(self.n_channels) if spec.offset is None else spec.offset
             scale = np.ones(self.n_channels) if spec.scale is None else spec.scale
-            signals = (signals - offset[None, :, None]) / scale[None, :, None]
+            signals = signals - offset[None, :, None]
+            signals /= scale[None, :, None]
             # Welch removes each segment's mean, so the offset leaves band power as it is and the
             # scale divides it by scale²: no second PSD of the normalised window is needed.
             power = power / (scale**2)[None, :, None]

@@ -54,6 +54,15 @@ time averages) are known, are evaluated on time averages, since
 ``mean_t(A x) = A mean_t(x)``. Internal tensors are channel-major
 ``(n_channels, n_batch, n_times)`` (see :mod:`graphs.models.layers`).
 
+Inference (eval mode, no gradients: :func:`graphs.models.predict`, the live
+pipeline) goes further on weights folded once and cached
+(:meth:`HiSTN.frozen_weights`, rebuilt when any parameter or buffer
+changes): the node level's message passing, depthwise and pointwise convs and
+BatchNorm become one dense ``n_channels x n_channels x node_kernel`` conv, and
+each pair of attentions runs as one. A live window is then about 10
+operations instead of about 100; the tests check it against the autograd path
+and the Keras-order reference.
+
 Peripheral nodes (``peripheral``, not in the paper; issue 4): ECG and EDA
 feature vectors of the window join the global level
 (:class:`~graphs.regions.PeripheralHierarchy`) through
