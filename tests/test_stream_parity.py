@@ -127,8 +127,10 @@ def test_replay_over_lsl_matches_the_offline_pipeline():
     assert events[:2] == ["bad_window", "quality_restored"]
 
     # The ECG over the window's second, at its own rate, is what was sent.
+    # liblsl's dejittered stamps follow a fitted slope (within 1e-4 of the rate): 20 s into the
+    # session an edge may move by a sample under load, so the span is checked to one sample.
     first = int(round((ecg_stamps[0] - t0) * 256.0))
-    assert len(ecg) == 256 and first == int(round((last.t_first - t0) * 256.0))
-    np.testing.assert_allclose(np.diff(ecg_stamps), 1 / 256.0, rtol=1e-4)  # liblsl dejitter: a fitted slope
-    sent_ecg = (session.ecg.get_data()[:, first : first + 256] * 1e6).astype(np.float32).astype(np.float64) * 1e-6
+    assert abs(len(ecg) - 256) <= 1 and abs(first - (last.t_first - t0) * 256.0) <= 1.0
+    np.testing.assert_allclose(np.diff(ecg_stamps), 1 / 256.0, rtol=1e-4)
+    sent_ecg = (session.ecg.get_data()[:, first : first + len(ecg)] * 1e6).astype(np.float32).astype(np.float64) * 1e-6
     np.testing.assert_allclose(ecg.T, sent_ecg, rtol=1e-12, atol=0)
