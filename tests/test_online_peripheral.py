@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import mne
 import neurokit2 as nk
@@ -24,7 +23,7 @@ from streaming.online import OnlinePipeline, PeripheralBuffer, trailing_span
 from streaming.replay import Replayer
 from streaming.resample import resample_raw_causal
 from tests.helpers import EMOTIV
-from tests.test_stream_online import CAUSAL, SCALE, live_model
+from tests.test_stream_online import CAUSAL, SCALE, collect, live_model
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -156,12 +155,7 @@ def test_live_session_resamples_a_256_hz_eeg_stream_and_adds_ecg_and_eda_feature
     with live:
         assert player.wait_for_consumers(5.0, ("eeg", "ecg", "eda"))
         player.run()
-        results = []
-        deadline = time.monotonic() + 30.0
-        while len(results) < n_windows and time.monotonic() < deadline:
-            result = live.get(timeout=0.5)
-            if result is not None:
-                results.append(result)
+        results = collect(live, n_windows)
         spans = {}
         for kind in ("ecg", "eda"):
             for r in results:

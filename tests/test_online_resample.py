@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from scipy import signal
 
-from biosig.config import FeatureConfig
 from biosig.errors import DataError
-from biosig.features.eeg import band_power, differential_entropy
 from biosig.preprocess.eeg import apply_filters
 from biosig.preprocess.windows import window_indices
-from graphs.models import predict
 from streaming.online import OnlinePipeline
 from streaming.resample import (
     CausalResampler,
@@ -22,7 +18,7 @@ from streaming.resample import (
     resample_raw_causal,
 )
 from tests.helpers import EMOTIV, emotiv_raw
-from tests.test_stream_online import CAUSAL, SCALE, feed, live_model
+from tests.test_stream_online import CAUSAL, assert_offline_predictions, feed, live_model
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -116,13 +112,7 @@ def test_a_256_hz_stream_into_a_128_hz_model_gives_the_offline_causal_windows():
     # Windows starting inside the warm-up of the filters and the resampler get no prediction, the others do.
     assert "filter warm-up" in windows[0].reasons and warm[-40:].all()
     np.testing.assert_array_equal(warm, idx[:, 0] >= pipe.warmup)
-    scaled = expected[warm] / 1e-5
-    valence = predict(model.models[0].model, torch.tensor(scaled, dtype=torch.float32), SCALE).expected
-    de = differential_entropy(band_power(scaled, 128.0, dict(FeatureConfig().bands)))
-    arousal = predict(model.models[1].model, torch.tensor(de, dtype=torch.float32), SCALE).expected
-    np.testing.assert_allclose([w.values["valence"] for w in np.array(windows)[warm]], valence, atol=1e-5)
-    np.testing.assert_allclose([w.values["arousal"] for w in np.array(windows)[warm]], arousal, atol=1e-5)
-    assert np.std(valence) > 1e-3 and np.std(arousal) > 1e-3
+    assert_offline_predictions(model, windows, expected, warm)
 
 
 def test_raw_checks_see_every_input_sample_of_the_window():

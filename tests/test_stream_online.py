@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
+import torch
 from scipy import signal
 
 from biosig.config import FeatureConfig, FilterConfig, WindowConfig
 from biosig.errors import ConfigError
+from biosig.features.eeg import band_power, differential_entropy
 from biosig.preprocess.eeg import apply_filters
 from biosig.preprocess.windows import window_indices
-from graphs.models import build_model
+from graphs.models import build_model, predict
 from streaming.model_io import LiveModel, LiveSpec, TargetModel
 from streaming.online import CausalFilter, OnlinePipeline, QualityConfig, design_filters
 from tests.helpers import EMOTIV, emotiv_raw
@@ -50,6 +54,29 @@ def live_model(
             model = build_model("dgcnn", n_outputs=5, n_channels=len(channels), seed=1)
         models.append(TargetModel(model, (target,), SCALE, kind))
     return LiveModel(spec, models)
+
+
+def assert_offline_predictions(model: LiveModel, windows: list, expected: np.ndarray, warm: np.ndarray) -> None:
+    """The live valence (HiSTN on the raw window) and arousal (DGCNN on its DE) of :func:`live_model` equal the
+    models run on the offline windows ``expected`` ``(n_windows, n_channels, n_times)`` (V, 128 Hz) where ``warm``."""
+    scaled = expected[warm] / 1e-5
+    valence = predict(model.models[0].model, torch.tensor(scaled, dtype=torch.float32), SCALE).expected
+    de = differential_entropy(band_power(scaled, 128.0, dict(FeatureConfig().bands)))
+    arousal = predict(model.models[1].model, torch.tensor(de, dtype=torch.float32), SCALE).expected
+    np.testing.assert_allclose([w.values["valence"] for w in np.array(windows)[warm]], valence, atol=1e-5)
+    np.testing.assert_allclose([w.values["arousal"] for w in np.array(windows)[warm]], arousal, atol=1e-5)
+    assert np.std(valence) > 1e-3 and np.std(arousal) > 1e-3  # the comparison is not of constants
+
+
+def collect(live, n_windows: int, seconds: float = 30.0) -> list:
+    """Up to ``n_windows`` results from a started :class:`~streaming.api.LiveSession`, waiting ``seconds`` at most."""
+    results = []
+    deadline = time.monotonic() + seconds
+    while len(results) < n_windows and time.monotonic() < deadline:
+        result = live.get(timeout=0.5)
+        if result is not None:
+            results.append(result)
+    return results
 
 
 def feed(pipe: OnlinePipeline, data: np.ndarray, stamps: np.ndarray, sizes: np.ndarray | int = 16):
@@ -123,21 +150,10 @@ def test_windows_features_and_predictions_equal_the_offline_pipeline():
     np.testing.assert_allclose([w.t_first for w in windows], stamps[idx[:, 0]], atol=1e-9)
     np.testing.assert_allclose([w.t_last for w in windows], stamps[idx[:, -1]], atol=1e-9)
     # Predictions by the models themselves on the offline windows.
-    from graphs.models import predict
-    import torch
-
-    from biosig.features.eeg import band_power, differential_entropy
-
     warm = np.array([w.predicted for w in windows])
     assert not warm[0] and warm[-1] and "filter warm-up" in windows[0].reasons
     assert [e.kind for e in events] == ["bad_window", "quality_restored"]
-    scaled = expected[warm] / 1e-5
-    valence = predict(model.models[0].model, torch.tensor(scaled, dtype=torch.float32), SCALE).expected
-    de = differential_entropy(band_power(scaled, 128.0, dict(FeatureConfig().bands)))
-    arousal = predict(model.models[1].model, torch.tensor(de, dtype=torch.float32), SCALE).expected
-    np.testing.assert_allclose([w.values["valence"] for w in np.array(windows)[warm]], valence, atol=1e-5)
-    np.testing.assert_allclose([w.values["arousal"] for w in np.array(windows)[warm]], arousal, atol=1e-5)
-    assert np.std(valence) > 1e-3 and np.std(arousal) > 1e-3  # the comparison is not of constants
+    assert_offline_predictions(model, windows, expected, warm)
     assert all(np.isnan(w.values["valence"]) for w in np.array(windows)[~warm])
 
 

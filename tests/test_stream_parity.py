@@ -20,7 +20,7 @@ from graphs.models import predict
 from streaming.api import LiveSession
 from streaming.outlet import AFFECT_CHANNELS
 from streaming.replay import Replayer
-from tests.test_stream_online import SCALE, live_model
+from tests.test_stream_online import SCALE, collect, live_model
 
 CAUSAL = FilterConfig(method="iir", causal=True)
 
@@ -76,12 +76,7 @@ def test_replay_over_lsl_matches_the_offline_pipeline():
         markers = open_inlet("biosig-affect-parity-markers")
         assert player.wait_for_consumers(5.0)
         player.run()
-        results = []
-        deadline = time.monotonic() + 30.0
-        while len(results) < n_windows and time.monotonic() < deadline:
-            result = live.get(timeout=0.5)
-            if result is not None:
-                results.append(result)
+        results = collect(live, n_windows)
         assert len(results) == n_windows
         # The ECG, read alongside at 256 Hz, over the last window's span.
         last = results[-1]
