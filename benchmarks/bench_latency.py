@@ -110,11 +110,10 @@ def make_checkpoint(model: str, n_channels: int, sfreq: float, folder: Path) -> 
 def compute_only(checkpoint: Path, data_uv: np.ndarray, sfreq: float, n_windows: int) -> np.ndarray:
     """Seconds per window of the online pipeline fed one hop at a time, after its filter warm-up."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     from streaming.model_io import load_live_model
     from streaming.online import OnlinePipeline
-
-    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
     threadpool_limits(limits=1, user_api="blas")  # as biosig stream does (LiveSession torch_threads=1)

@@ -32,7 +32,7 @@ from rich.table import Table
 
 from biosig.config import ModelSpec, TrainConfig
 from biosig.datasets.synthetic import SyntheticConfig, make_cohort
-from biosig.evaluation.experiment import model_inputs, run_experiment
+from graphs.training.experiment import model_inputs, run_experiment
 
 BASELINE = "logreg_de"
 MODELS = ("histn", "eegnet", "dgcnn", "topomap_cnn", BASELINE)

@@ -29,7 +29,7 @@ def run(
         cfg = load_config(config)
         if out is not None:
             cfg = cfg.model_copy(update={"report": cfg.report.model_copy(update={"out_dir": out})})
-        from biosig.run import run as run_job
+        from graphs.training.runner import run as run_job
 
         report = run_job(cfg, console)
     except BiosigError as exc:

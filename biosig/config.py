@@ -51,7 +51,7 @@ class FilterConfig(_Strict):
 
     ``causal: true`` makes every filter causal (FIR minimum phase or forward
     IIR), and the resampling to ``preprocess.resample_sfreq`` too (SciPy's
-    polyphase filter run forward, :func:`streaming.resample.resample_causal`,
+    polyphase filter run forward, :func:`biosig.preprocess.resample.resample_causal`,
     instead of MNE's FFT resampling), as the live pipeline must be; the default
     is MNE's zero-phase filtering and resampling for offline analysis.
     """
@@ -229,7 +229,7 @@ class ModelSpec(_Strict):
 
 
 class TrainWindowConfig(_Strict):
-    """Deep-model inputs (:mod:`biosig.evaluation.windows_dataset`); defaults are HiSTN's.
+    """Deep-model inputs (:mod:`graphs.training.windows_dataset`); defaults are HiSTN's.
 
     The last ``record_seconds`` of each stimulus, z-scored per channel with
     the middle ``baseline_seconds`` of the trial's baseline, cut into windows

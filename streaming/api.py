@@ -46,8 +46,8 @@ from typing import Any
 
 import mne
 import numpy as np
-from threadpoolctl import threadpool_limits
 import torch
+from threadpoolctl import threadpool_limits
 
 from biosig.errors import BiosigError, ConfigError, DataError
 from streaming.buffer import Cursor, Event, Read
@@ -214,7 +214,7 @@ class LiveSession:
         DataError
             A stream is not found (the message lists those found), lacks a
             model channel, or has an irregular rate or one the model's cannot be
-            reached from (:func:`streaming.resample.resample_factors`).
+            reached from (:func:`biosig.preprocess.resample.resample_factors`).
         ConfigError
             The model needs a calibration and none was asked for,
             ``calibrate`` was given for a model with a fixed normalisation, or

@@ -10,8 +10,8 @@ inputs become ``(x - mean) / (std * max_scale)``.
 
 The rest goes through the live chain up to the model's normalisation, from
 a zero state as a new stream: the causal filters at the stream's rate
-(:func:`streaming.online.design_filters`), causal resampling to the model's
-rate when they differ (:func:`streaming.resample.resample_causal`), the
+(:func:`biosig.preprocess.causal.design_filters`), causal resampling to the model's
+rate when they differ (:func:`biosig.preprocess.resample.resample_causal`), the
 re-reference and the optional fixed ICA (:mod:`streaming.spatial`); the
 warm-up left out is the live pipeline's own
 (:attr:`streaming.online.OnlinePipeline.warmup`). Bad-channel interpolation
@@ -36,11 +36,11 @@ the same numbers:
 **ECG/EDA nodes.** A model with peripheral nodes was trained on span
 features minus each trial's baseline level: the mean of the same features
 over back-to-back ``peripheral_seconds`` tiles of the baseline, NaN tiles left
-out (:func:`biosig.evaluation.windows_dataset.baseline_level`). The
+out (:func:`graphs.training.windows_dataset.baseline_level`). The
 calibration measures that level on the rest span its EEG statistics cover
 (from their first sample to the span's end), tiled the same way
-(:func:`~biosig.evaluation.windows_dataset.baseline_tiles`) and averaged by
-the same function (:func:`~biosig.evaluation.windows_dataset.tile_level`):
+(:func:`~graphs.training.windows_dataset.baseline_tiles`) and averaged by
+the same function (:func:`~graphs.training.windows_dataset.tile_level`):
 from the recording with the offline cut (file path,
 :func:`session_rest_level`), or from the ECG/EDA streams with the live cut
 (:func:`streaming.online.trailing_span`, which equals the offline cut on a
@@ -73,13 +73,14 @@ import numpy as np
 import pandas as pd
 
 from biosig.errors import ConfigError, DataError
-from biosig.evaluation.trainer import load_checkpoint
-from biosig.evaluation.windows_dataset import PERIPHERAL_NODES, baseline_level, baseline_tiles, tile_level
+from biosig.preprocess.causal import CausalFilter, design_filters
+from biosig.preprocess.resample import resample_causal, resample_factors
 from biosig.session import Session
+from graphs.training.trainer import load_checkpoint
+from graphs.training.windows_dataset import PERIPHERAL_NODES, baseline_level, baseline_tiles, tile_level
 from streaming.buffer import Event
 from streaming.model_io import PERIPHERAL_FEATURES, LiveModel, LiveSpec, load_live_model, save_live_checkpoint
-from streaming.online import CausalFilter, OnlinePipeline, PeripheralBuffer, QualityConfig, design_filters
-from streaming.resample import resample_causal, resample_factors
+from streaming.online import OnlinePipeline, PeripheralBuffer, QualityConfig
 from streaming.spatial import AffineMap, channel_map, ica_map, reference_picks
 
 

@@ -2,7 +2,7 @@
 
 A live model is one or more zoo models (:mod:`graphs.models`) plus the
 input definition they were trained on. It is stored in the trainer's
-checkpoint format (:func:`biosig.evaluation.trainer.save_checkpoint`: tensors
+checkpoint format (:func:`graphs.training.trainer.save_checkpoint`: tensors
 and a JSON string, read with ``torch.load(weights_only=True)``), one file per
 model, with these metadata keys (:func:`live_metadata` writes them):
 
@@ -58,7 +58,7 @@ window, features, preprocessing, normalisation); a disagreement is a
 
 **Calibration.** ``biosig train`` z-scores each trial against the middle of
 its own pre-trial baseline and divides raw inputs by each record's channel
-maximum (:mod:`biosig.evaluation.windows_dataset`); neither exists live, where
+maximum (:mod:`graphs.training.windows_dataset`); neither exists live, where
 there are no trials and the future is unknown. Their causal stand-ins:
 
 ==========================  ===========================  ================================================
@@ -70,13 +70,13 @@ trial (per channel)         and std of a rest recording  (``biosig calibrate``) 
                             after the live chain (causal
                             filters, resampling,
                             reference, ICA)
-record max |z| (raw inputs  ``max_scale``: fixed factor  :mod:`biosig.evaluation.export`: harmonic mean
+record max |z| (raw inputs  ``max_scale``: fixed factor  :mod:`streaming.export`: harmonic mean
 only)                       per channel, measured on     over training records of max |z| (ones for DE
                             the training records         inputs)
 ECG/EDA baseline level of   ``peripheral_offset``: the   :mod:`streaming.calibrate`, the same rest: mean
 the trial (peripheral       same level measured on the   of the features over back-to-back
 nodes only)                 calibration rest             ``peripheral.seconds`` tiles, NaN tiles left out
-                                                         (:func:`~biosig.evaluation.windows_dataset.baseline_level`)
+                                                         (:func:`~graphs.training.windows_dataset.baseline_level`)
 ==========================  ===========================  ================================================
 
 A checkpoint with ``calibrate: true`` and no ``offset`` (or, with
@@ -100,9 +100,9 @@ from pydantic import ValidationError
 from biosig.config import FeatureConfig, FilterConfig, WindowConfig
 from biosig.errors import ConfigError
 from biosig.evaluation.labels import ratings_from_targets
-from biosig.evaluation.trainer import load_checkpoint, save_checkpoint
 from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES
 from graphs.models import EEGModel, build_model
+from graphs.training.trainer import load_checkpoint, save_checkpoint
 
 #: Targets the live pipeline predicts, in the order of the affect outlet's channels.
 LIVE_TARGETS: tuple[str, ...] = ("valence", "arousal")

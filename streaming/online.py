@@ -6,7 +6,7 @@ samples with theirs (:meth:`OnlinePipeline.add_peripheral`), and returns one
 :class:`WindowResult` per completed window. It does what the offline pipeline
 (:func:`biosig.preprocess.eeg.preprocess_eeg`) does with
 ``FilterConfig(method="iir", causal=True)`` and causal resampling
-(:func:`streaming.resample.resample_raw_causal`), so that on clean data both
+(:func:`biosig.preprocess.resample.resample_raw_causal`), so that on clean data both
 give the same numbers (``tests/test_stream_parity.py``,
 ``tests/test_online_resample.py``, ``tests/test_online_spatial.py``).
 
@@ -21,10 +21,10 @@ resample -> ICA. Live it is:
    recording forward from a zero state, so the online output equals the
    offline one sample for sample;
 2. **resampling** to the model's rate when the stream's differs (a 512 Hz
-   amplifier, a 128 Hz model): :class:`streaming.resample.CausalResampler`,
+   amplifier, a 128 Hz model): :class:`biosig.preprocess.resample.CausalResampler`,
    SciPy's ``resample_poly`` filter run causally with its state carried
    across chunks; resampled samples are stamped from the input stamps (see
-   :mod:`streaming.resample`);
+   :mod:`biosig.preprocess.resample`);
 3. **windows** of ``length`` seconds every ``hop`` seconds, window *k* of a
    segment starting at sample ``round(k * hop * sfreq)`` (model rate) as in
    :func:`biosig.preprocess.windows.window_indices`; each carries the LSL
@@ -45,7 +45,7 @@ resample -> ICA. Live it is:
    (heart rate and HRV, tonic EDA and SCRs) over the trailing
    ``peripheral_seconds`` of each ECG/EDA stream ending with the window (its
    last stamp plus one sample period, on the LSL clock), cut as
-   :mod:`biosig.evaluation.windows_dataset` cuts it offline
+   :mod:`graphs.training.windows_dataset` cuts it offline
    (:func:`trailing_span`); then the **model** through
    :func:`graphs.models.predict`. A model with peripheral nodes (config
    ``peripheral``, e.g. ``{ecg: 4, eda: 3}``) also gets those features,
@@ -104,129 +104,23 @@ from typing import Any
 
 import mne
 import numpy as np
-import scipy.signal
 import torch
 
-from biosig.config import FilterConfig
 from biosig.errors import ConfigError, DataError
 from biosig.features.eeg import band_power, differential_entropy, frontal_asymmetry
 from biosig.features.peripheral import ecg_window_features, eda_window_features
-from biosig.preprocess.eeg import filter_kwargs
+from biosig.preprocess.causal import CausalFilter, design_filters
+from biosig.preprocess.resample import CausalResampler
 from graphs.models import predict
 from graphs.positions import TEMPLATE
 from streaming.buffer import Event, RingBuffer
 from streaming.model_io import LIVE_TARGETS, PERIPHERAL_FEATURES, LiveModel, LiveSpec, peripheral_nodes
-from streaming.resample import CausalResampler
 from streaming.spatial import AffineMap, BadChannelInterpolator, channel_map, ica_map, load_ica, reference_picks
 
 _FEATURE_FUNCTIONS = {"ecg": ecg_window_features, "eda": eda_window_features}
 
 # Peripheral history kept beyond one span, s: windows computed late from an EEG backlog still find theirs.
 _PERIPHERAL_SLACK_S = 30.0
-
-
-def design_filters(cfg: FilterConfig | None, sfreq: float) -> np.ndarray:
-    """The causal filter cascade of ``cfg`` at ``sfreq`` as second-order sections ``(n_sections, 6)``.
-
-    The sections are MNE's own (:func:`mne.filter.create_filter`), designed
-    with the arguments that :func:`biosig.preprocess.eeg.apply_filters`
-    passes to ``Raw.notch_filter`` and ``Raw.filter``: notch first, then the
-    band-pass. An empty ``(0, 6)`` array means no filtering.
-
-    Raises
-    ------
-    ConfigError
-        The filter is not causal IIR (``method: iir``, ``causal: true``), or
-        the notch needs several stop bands (MNE's IIR notch takes one).
-    DataError
-        A filter edge is at or above the Nyquist frequency.
-    """
-    if cfg is None:
-        return np.zeros((0, 6))
-    if cfg.method != "iir" or not cfg.causal:
-        raise ConfigError(
-            f"the live pipeline filters causally with IIR filters; the model's preprocess.filter has method "
-            f"{cfg.method!r} and causal {cfg.causal} (train with method: iir, causal: true)"
-        )
-    nyquist = sfreq / 2.0
-    for name, value in (("h_freq", cfg.h_freq), ("l_freq", cfg.l_freq)):
-        if value is not None and value >= nyquist:
-            raise DataError(f"preprocess.filter.{name} = {value} Hz is not below the Nyquist frequency {nyquist} Hz")
-    kwargs = filter_kwargs(cfg)
-    sections = []
-    if cfg.line_freq is not None:
-        # The notch frequencies of apply_filters (line frequency and harmonics
-        # below the pass band's top); tests/test_stream_online.py checks both agree.
-        top = min(nyquist, cfg.h_freq + cfg.line_freq / 2 if cfg.h_freq is not None else nyquist)
-        freqs = np.arange(cfg.line_freq, top, cfg.line_freq)
-        freqs = freqs[freqs < nyquist - 1.0]
-        if freqs.size > 1:
-            raise ConfigError(
-                f"notch at {freqs.tolist()} Hz: MNE's IIR notch takes one stop band; set preprocess.filter.h_freq "
-                f"below {freqs[1] - cfg.line_freq / 2} Hz or line_freq: null"
-            )
-        if freqs.size:
-            # Raw.notch_filter's defaults: stop band freq / 200 wide, 1 Hz transition bands.
-            freq, width, half_trans = float(freqs[0]), float(freqs[0]) / 200.0, 0.5
-            notch = mne.filter.create_filter(
-                None, sfreq, freq + width / 2 + half_trans, freq - width / 2 - half_trans,
-                l_trans_bandwidth=half_trans, h_trans_bandwidth=half_trans, method="iir",
-                iir_params=dict(kwargs["iir_params"]), phase=kwargs["phase"], verbose="error",
-            )  # fmt: skip
-            sections.append(notch["sos"])
-    if cfg.l_freq is not None or cfg.h_freq is not None:
-        band = mne.filter.create_filter(
-            None, sfreq, cfg.l_freq, cfg.h_freq, method="iir", iir_params=dict(kwargs["iir_params"]),
-            phase=kwargs["phase"], verbose="error",
-        )  # fmt: skip
-        sections.append(band["sos"])
-    return np.vstack(sections) if sections else np.zeros((0, 6))
-
-
-class CausalFilter:
-    """A second-order-section cascade applied chunk by chunk to ``(n_channels, n_times)`` data.
-
-    The state starts at zero, as MNE's forward filtering does, so the output
-    of consecutive chunks equals ``scipy.signal.sosfilt`` over their
-    concatenation.
-    """
-
-    def __init__(self, sos: np.ndarray, n_channels: int) -> None:
-        self.sos = np.asarray(sos, dtype=np.float64)
-        self.n_channels = n_channels
-        self._zi = np.zeros((len(self.sos), n_channels, 2))
-        self._step_zi = scipy.signal.sosfilt_zi(self.sos) if len(self.sos) else np.zeros((0, 2))
-
-    @property
-    def n_sections(self) -> int:
-        """Second-order sections in the cascade (0: pass-through)."""
-        return len(self.sos)
-
-    def warmup_samples(self) -> int:
-        """Samples until the impulse response falls below 0.1 % of its peak (MNE's estimate)."""
-        if not self.n_sections:
-            return 0
-        return int(mne.filter.estimate_ringing_samples(self.sos))
-
-    def reset(self) -> None:
-        """Back to the zero state (a new segment)."""
-        self._zi[:] = 0.0
-
-    def settle(self, channels: np.ndarray, level: np.ndarray) -> None:
-        """Put ``channels`` (bool mask) in the steady state of a constant input at ``level`` (volts)."""
-        if self.n_sections:
-            self._zi[:, channels, :] = self._step_zi[:, None, :] * level[channels][None, :, None]
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Filter ``x`` ``(n_channels, n_times)``, carrying the state to the next call."""
-        if not self.n_sections:
-            return np.array(x, dtype=np.float64)
-        out, self._zi = scipy.signal.sosfilt(self.sos, x, axis=-1, zi=self._zi)
-        return out
-
-    def state_finite(self) -> np.ndarray:
-        """Per channel, whether the filter state is finite, ``(n_channels,)``."""
-        return np.isfinite(self._zi).all(axis=(0, 2))
 
 
 @dataclass(frozen=True)
@@ -345,7 +239,7 @@ def trailing_span(stamps: np.ndarray, t_end: float, seconds: float, sfreq: float
     """The samples of a peripheral stream over the ``seconds`` before ``t_end``, or None when unusable.
 
     The span is ``[t_end - seconds, t_end)`` cut as the offline pipeline cuts
-    it (:mod:`biosig.evaluation.windows_dataset`: first sample ``round((t_end -
+    it (:mod:`graphs.training.windows_dataset`: first sample ``round((t_end -
     seconds) * sfreq)`` of a stream starting at 0 s, ``n = round(seconds *
     sfreq)`` samples): the ``n`` consecutive samples ending with the last one
     stamped at or before ``t_end - 0.5 / sfreq``. The live pipeline passes the

@@ -1,10 +1,12 @@
 """Test set-up shared by every test process."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from streaming.lslconfig import use_lsl_config
+from tests.helpers import SHARED_DATA
 
 # Before any test can touch LSL: keep liblsl's discovery on this machine (see streaming/lsl_api.cfg).
 use_lsl_config()
@@ -23,3 +25,14 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real recordings under ``../shared/data`` (sources and licences in its README).
+
+    Missing data is a failure, never a skip: the tests of real files must run.
+    """
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"the shared recordings are missing: {SHARED_DATA} (clone the project beside shared/)")
+    return SHARED_DATA

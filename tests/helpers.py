@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mne
 import numpy as np
 
 from biosig.montage import standard_montage
+
+#: The repository's root folder.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The real recordings beside the repository (``../shared/data``, see its README); the
+#: ``shared_data`` fixture of ``tests/conftest.py`` hands it to tests and fails loudly when it is missing.
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 EMOTIV = ("AF3", "F7", "F3", "FC5", "T7", "P7", "O1", "O2", "P8", "T8", "FC6", "F4", "F8", "AF4")
 

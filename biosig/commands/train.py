@@ -1,7 +1,7 @@
 """``biosig train CONFIG``: train and evaluate the deep models of the config's ``train`` section.
 
 Sessions come from the ``source`` section (as in ``biosig run``); the inputs
-are built once (:func:`biosig.evaluation.experiment.model_inputs`), then every
+are built once (:func:`graphs.training.experiment.model_inputs`), then every
 model x target x task x protocol is trained fold by fold. Written to the report
 folder (``--out``, default ``report.out_dir``): ``train_metrics.json``
 (``metrics[model][target][task][protocol]``), ``train_predictions.csv`` (one
@@ -11,7 +11,7 @@ summary table is printed. Heavy libraries are imported inside the command so
 
 With ``--export DIR`` the command then trains one final model per model x
 target x task on all the windows and writes live checkpoints for ``biosig
-stream`` there (:mod:`biosig.evaluation.export`; what cannot run live is
+stream`` there (:mod:`streaming.export`; what cannot run live is
 refused before any training). Their normalisation needs a calibration:
 ``biosig calibrate CKPT --from REST_FILE --out DIR2`` or ``biosig stream
 --calibrate SECONDS``.
@@ -44,9 +44,9 @@ def train(
     from biosig.cohort import sources_from_config
     from biosig.config import load_config
     from biosig.errors import BiosigError
-    from biosig.evaluation.experiment import model_inputs, run_experiment
-    from biosig.evaluation.export import ExportResult, check_exportable, export_live_models
     from biosig.report.writer import write_json, write_predictions
+    from graphs.training.experiment import model_inputs, run_experiment
+    from streaming.export import ExportResult, check_exportable, export_live_models
 
     try:
         cfg = load_config(config)

@@ -1,11 +1,10 @@
-"""Training targets: class labels from ratings, HiSTN's ordinal label smoothing, LOSO label correction.
+"""Labels from ratings: class labels, regression targets, rating bins, LOSO label correction.
+
+HiSTN's ordinal label smoothing lives with the deep-model training
+(:mod:`graphs.training.label_smoothing`).
 
 * :func:`class_labels`: SAM ratings to class indices (``binary``: rating >
   threshold; ``five_class``: rating 1..5 -> class 0..4).
-* :func:`smoothed_targets`: HiSTN's proposed smoothing (field notes section 1),
-  a discretised Gaussian centred on the ordinal label,
-  ``q_k ∝ exp(-(k - y)^2 / (2 sigma^2))`` for ``k = 0..n-1``, ``sigma = 0.5``;
-  :func:`one_hot` is the ablation. Validation and test always use one-hot.
 * :func:`corrected_labels`: HiSTN's subject-independent label correction
   (``prepare_Y``): every training trial's label becomes the most frequent
   label of that stimulus (trial number = clip) among the training subjects.
@@ -28,7 +27,6 @@ import numpy as np
 
 from biosig.errors import ConfigError, DataError
 
-LabelMode = Literal["smoothing", "onehot"]
 TaskName = Literal["binary", "five_class"]
 
 #: Classes of each task: binary low/high, five_class the SAM ratings 1..5 as 0..4.
@@ -113,37 +111,6 @@ def rating_bins(ratings: np.ndarray, rating_range: tuple[float, float] = (1.0, 5
     return np.floor(r - rating_range[0] + 0.5).astype(np.int64)
 
 
-def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
-    """One-hot targets ``(n, n_classes)`` float64 of class indices ``(n,)``."""
-    y = _check_classes(y, n_classes)
-    return np.eye(n_classes)[y]
-
-
-def smoothed_targets(y: np.ndarray, n_classes: int, sigma: float = 0.5) -> np.ndarray:
-    """HiSTN's ordinal label smoothing, ``(n, n_classes)`` float64, rows sum to 1.
-
-    ``q_k = exp(-(k - y)^2 / (2 sigma^2)) / sum_j exp(-(j - y)^2 / (2 sigma^2))``.
-    With ``sigma = 0.5`` and 5 classes, ``y = 2`` gives
-    ``[0.0003, 0.1065, 0.7866, 0.1065, 0.0003]``.
-    """
-    if not sigma > 0:
-        raise ConfigError(f"label smoothing sigma must be > 0, got {sigma}")
-    y = _check_classes(y, n_classes)
-    k = np.arange(n_classes)
-    logits = -((k[None, :] - y[:, None]) ** 2) / (2.0 * sigma**2)
-    q = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return q / q.sum(axis=1, keepdims=True)
-
-
-def soft_targets(y: np.ndarray, n_classes: int, mode: LabelMode, sigma: float = 0.5) -> np.ndarray:
-    """Training targets of the configured label mode (``smoothing`` or ``onehot``)."""
-    if mode == "smoothing":
-        return smoothed_targets(y, n_classes, sigma)
-    if mode == "onehot":
-        return one_hot(y, n_classes)
-    raise ConfigError(f"label_mode {mode!r} is not one of ['smoothing', 'onehot']")
-
-
 def corrected_labels(
     subjects: np.ndarray, trials: np.ndarray, labels: np.ndarray, n_classes: int
 ) -> np.ndarray:
@@ -171,7 +138,7 @@ def corrected_labels(
         A (subject, trial) has windows with different labels.
     """
     subjects, trials = np.asarray(subjects), np.asarray(trials)
-    labels = _check_classes(labels, n_classes)
+    labels = check_classes(labels, n_classes)
     _, subject_code = np.unique(subjects, return_inverse=True)
     _, first, inverse = np.unique(
         np.stack([subject_code.ravel(), trials.astype(np.int64)]), axis=1, return_index=True, return_inverse=True
@@ -203,7 +170,7 @@ def _check_ratings(ratings: np.ndarray, rating_range: tuple[float, float], name:
     return r
 
 
-def _check_classes(y: np.ndarray, n_classes: int) -> np.ndarray:
+def check_classes(y: np.ndarray, n_classes: int) -> np.ndarray:
     y = np.asarray(y)
     if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_classes):
         raise DataError(f"class labels must be integers in 0..{n_classes - 1}, got values {np.unique(y)[:8].tolist()}")

@@ -1,7 +1,7 @@
 """Scores of continuous rating predictions: concordance correlation, Pearson r, RMSE, MAE.
 
 * **CCC**: Lin's concordance correlation coefficient
-  (:func:`~biosig.evaluation.ordinal_metrics.concordance_correlation`), the
+  (:func:`concordance_correlation`), the
   affective-computing standard for continuous valence/arousal: it is 1 only
   for identical series and, unlike Pearson r, falls with any bias or scale
   difference. Predicting a constant (the training mean) scores 0.
@@ -9,7 +9,7 @@
   series is constant.
 * **RMSE** and **MAE** on the rating scale.
 
-As for the classification scores (:func:`~biosig.evaluation.ordinal_metrics.subject_mean_scores`)
+As for the classification scores (:func:`~graphs.training.ordinal_metrics.subject_mean_scores`)
 each score is computed per subject and averaged over subjects.
 """
 
@@ -18,10 +18,21 @@ from __future__ import annotations
 import numpy as np
 
 from biosig.errors import DataError
-from biosig.evaluation.ordinal_metrics import concordance_correlation
 
 #: The scores of :func:`regression_scores`, in report order.
 REGRESSION_SCORES: tuple[str, ...] = ("ccc", "pearson_r", "rmse", "mae")
+
+
+def concordance_correlation(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Lin's concordance correlation coefficient of two ``(n,)`` series (1 = identical)."""
+    x, y = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
+        raise DataError(f"y_true {x.shape} and y_pred {y.shape} must be equal 1-D arrays of length >= 2")
+    cov = np.mean((x - x.mean()) * (y - y.mean()))
+    denom = x.var() + y.var() + (x.mean() - y.mean()) ** 2
+    if denom == 0:
+        raise DataError("CCC is undefined for two identical constant series")
+    return float(2.0 * cov / denom)
 
 
 def pearson_r(y_true: np.ndarray, y_pred: np.ndarray) -> float:

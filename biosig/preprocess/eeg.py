@@ -5,7 +5,7 @@ flat/noisy channel detection -> interpolation (spherical splines, montage) ->
 re-reference -> resample -> optional ICA blink removal. Baseline normalisation
 is per trial and lives in :mod:`biosig.preprocess.windows`. With
 ``filter.causal`` the resampling is causal too, the live pipeline's
-(:func:`streaming.resample.resample_raw_causal`), so that an offline causal run
+(:func:`biosig.preprocess.resample.resample_raw_causal`), so that an offline causal run
 gives the numbers the live one does.
 
 What was found and done (bad channels and why, ICA components removed) is
@@ -21,7 +21,7 @@ import numpy as np
 
 from biosig.config import BadChannelConfig, FilterConfig, IcaConfig, PreprocessConfig
 from biosig.errors import DataError
-from streaming.resample import resample_raw_causal
+from biosig.preprocess.resample import resample_raw_causal
 
 
 @dataclass
@@ -39,7 +39,7 @@ def preprocess_eeg(raw: mne.io.BaseRaw, config: PreprocessConfig, label: str = "
     Resampling to ``config.resample_sfreq`` is MNE's (``Raw.resample``, FFT,
     zero-phase) unless ``config.filter.causal``: then it is the live
     pipeline's causal polyphase resampling
-    (:func:`streaming.resample.resample_raw_causal`: SciPy's ``resample_poly``
+    (:func:`biosig.preprocess.resample.resample_raw_causal`: SciPy's ``resample_poly``
     anti-alias filter run forward from a zero state, so the output lags the
     input by the filter's group delay, 78 ms for 256 -> 128 Hz, as the causal
     filters' output does). The preprocessed copy is then a new ``RawArray``

@@ -116,7 +116,7 @@ def run_distill(cfg: DistillConfig, out_dir: str | Path | None = None, log: Log 
     ConfigError, DataError
         Bad settings or input (naming the key, file, class or field).
     """
-    from biosig.evaluation.trainer import save_checkpoint
+    from graphs.training.trainer import save_checkpoint
 
     out = Path(out_dir if out_dir is not None else cfg.report.out_dir)
     out.mkdir(parents=True, exist_ok=True)

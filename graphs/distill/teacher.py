@@ -24,10 +24,10 @@ Training (:func:`train_teacher`). Inputs are standardised per band with the
 training windows' mean and sd over the pixels inside the head (0 outside);
 targets are the ratings mapped to ``[-1, 1]``; mean squared error, Adam with
 weight decay, fixed epochs, shuffled mini-batches. This is a small loop of
-its own: :func:`biosig.evaluation.trainer.fit` trains classifiers with
+its own: :func:`graphs.training.trainer.fit` trains classifiers with
 soft-target cross-entropy over one label, and the teacher regresses two
 continuous ratings. It reuses the trainer's safe checkpoints
-(:func:`~biosig.evaluation.trainer.save_checkpoint`: tensors + JSON, read back
+(:func:`~graphs.training.trainer.save_checkpoint`: tensors + JSON, read back
 with ``torch.load(weights_only=True)``). The teacher is small and trains on
 the CPU.
 """
@@ -335,7 +335,7 @@ def teacher_metrics(teacher: Teacher, data: TopomapData, rows: np.ndarray, train
 
 def save_teacher(teacher: Teacher, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
     """Write the teacher as a safe checkpoint (weights + JSON metadata)."""
-    from biosig.evaluation.trainer import save_checkpoint
+    from graphs.training.trainer import save_checkpoint
 
     metadata = {
         "kind": CHECKPOINT_KIND,
@@ -364,7 +364,7 @@ def load_teacher(path: str | Path, expected_hash: str) -> Teacher:
         The checkpoint was trained with other teacher settings (its held-out
         trials would not be the configured ones).
     """
-    from biosig.evaluation.trainer import load_checkpoint
+    from graphs.training.trainer import load_checkpoint
 
     state, meta = load_checkpoint(path)
     if meta.get("kind") != CHECKPOINT_KIND or meta.get("model") != "topomap_cnn":

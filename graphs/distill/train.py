@@ -170,7 +170,7 @@ def train_student(
     on_epoch
         Called with each epoch's history row (progress display).
     """
-    from biosig.evaluation.trainer import resolve_device
+    from graphs.training.trainer import resolve_device
 
     spec = VARIANTS[variant]
     scfg, lcfg = cfg.student, cfg.losses

@@ -138,7 +138,7 @@ class HiSTNConfig(ModelConfig):
     peripheral
         Peripheral nodes at the global level, ``((name, n_features), ...)``
         (e.g. ``{ecg: 4, eda: 3}``, the columns of
-        :data:`biosig.evaluation.windows_dataset.PERIPHERAL_NODES`); empty: the
+        :data:`graphs.training.windows_dataset.PERIPHERAL_NODES`); empty: the
         published EEG-only model. See "Peripheral nodes" in the module docstring.
     """
 
