@@ -1,0 +1,34 @@
+"""``biosig run CONFIG``: the main job, from the config's source to the report folder.
+
+Heavy libraries are imported inside the command so ``biosig --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def run(
+    config: Path = typer.Argument(..., help="YAML run configuration, e.g. configs/demo.yaml."),
+    out: Path | None = typer.Option(None, "--out", help="Report folder; overrides report.out_dir."),
+) -> None:
+    """Run the main job: cohort -> preprocessing -> features -> baseline evaluation -> report."""
+    from biosig.config import load_config
+    from biosig.errors import BiosigError
+
+    try:
+        cfg = load_config(config)
+        if out is not None:
+            cfg = cfg.model_copy(update={"report": cfg.report.model_copy(update={"out_dir": out})})
+        from graphs.training.runner import run as run_job
+
+        report = run_job(cfg, console)
+    except BiosigError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"Report written to [bold]{report.resolve()}[/] (report.md, metrics.json, PNG figures)")
