@@ -50,18 +50,20 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from biosig.errors import BiosigError, ConfigError, DataError
-from streaming.buffer import Cursor, Event, Read
+from streaming.buffer import Event
 from streaming.calibrate import StreamCalibrator
 from streaming.inlet import StreamQuery, StreamReader
-from streaming.model_io import LiveModel, load_live_model, peripheral_nodes
+from streaming.model_io import LiveModel, load_live_model
 from streaming.online import OnlinePipeline, QualityConfig, WindowResult
 from streaming.outlet import AFFECT_STREAM_NAME, AffectOutlet, DropOldestQueue, PredictionLog
+from streaming.session_processing import SessionProcessing
+from streaming.session_streams import ReaderOptions, check_peripheral_streams, peripheral_channel
 from streaming.spatial import ica_map, load_ica
 
 ModelArg = LiveModel | str | Path | Sequence[str | Path]
 
 
-class LiveSession:
+class LiveSession(SessionProcessing):
     """Live valence/arousal from an EEG stream (module docstring).
 
     Parameters
@@ -230,56 +232,20 @@ class LiveSession:
                 "the live model needs a calibration: give calibrate=SECONDS of rest at the start of the stream "
                 "(biosig stream --calibrate) or calibrate its checkpoints with biosig calibrate"
             )
-        for entry in self.model.models:
-            unfed = [kind for kind, _ in peripheral_nodes(entry.model) if kind not in self.peripheral_queries]
-            if unfed:
-                raise ConfigError(
-                    f"{entry.source}: {type(entry.model).__name__} has {'/'.join(k.upper() for k in unfed)} nodes; "
-                    f"give the {'/'.join(k.upper() for k in unfed)} stream ({' '.join(f'--{k} QUERY' for k in unfed)}, "
-                    f"or {', '.join(f'{k}=QUERY' for k in unfed)} in Python)"
-                )
+        check_peripheral_streams(self.model, self.peripheral_queries)
+        readers = ReaderOptions(self.buffer_seconds, self.resolve_timeout, self.lost_after, self.dejitter)
         try:
-            self.eeg = StreamReader(
-                self.eeg_query, buffer_seconds=self.buffer_seconds, resolve_timeout=self.resolve_timeout,
-                lost_after=self.lost_after, dejitter=self.dejitter,
-            )  # fmt: skip
+            self.eeg = readers.open(self.eeg_query)
             where = f"LSL stream {self.eeg.name_!r}"
             if self.eeg.rate <= 0:
                 raise DataError(f"{where} has an irregular rate; the live pipeline needs a nominal EEG rate")
             self._picks = self.eeg.layout.indices_of(spec.channels, where)
-            self.others = [
-                StreamReader(
-                    q, buffer_seconds=self.buffer_seconds, resolve_timeout=self.resolve_timeout,
-                    lost_after=self.lost_after, dejitter=self.dejitter,
-                )  # fmt: skip
-                for q in self.other_queries
-            ]
+            self.others = [readers.open(q) for q in self.other_queries]
             for kind, query in self.peripheral_queries.items():
-                reader = StreamReader(
-                    query, buffer_seconds=self.buffer_seconds, resolve_timeout=self.resolve_timeout,
-                    lost_after=self.lost_after, dejitter=self.dejitter,
-                )  # fmt: skip
+                reader = readers.open(query)
                 self.others.append(reader)
-                if reader.rate <= 0:
-                    raise DataError(f"{kind} stream {reader.name_!r} has an irregular rate; its features need one")
-                types = reader.layout.types
-                wanted = ("eda", "gsr") if kind == "eda" else (kind,)
-                channel = next((i for i, t in enumerate(types) if t in wanted), 0)
-                self._peripheral.append((kind, reader, channel))
-            self.pipeline = self._make_pipeline()
-            if self.calibrate is not None:
-                self.calibrator = StreamCalibrator(
-                    spec, self.calibrate, self.gap_tolerance, self.quality, stream_sfreq=self.eeg.rate, ica=self.ica,
-                    peripheral={kind: reader.rate for kind, reader, _ in self._peripheral},
-                )  # fmt: skip
-            if self.outlet_wanted:
-                models = [f"{'+'.join(e.targets)}: {type(e.model).__name__}" for e in self.model.models]
-                self.outlet = AffectOutlet(
-                    spec.window.hop, spec.window.length, models, self.source_id, self.outlet_name
-                )
-            if self.log_path is not None:
-                self.log = PredictionLog(self.log_path)
-                self.log.start()
+                self._peripheral.append((kind, reader, peripheral_channel(kind, reader)))
+            self._open_outputs()
         except BaseException:
             self._close_readers()
             raise
@@ -358,110 +324,6 @@ class LiveSession:
             out["log_dropped"] = self.log.dropped
         out["streams"] = {r.name_: vars(r.stats).copy() for r in (self.eeg, *self.others) if r is not None}
         return out
-
-    # -- processing thread ---------------------------------------------------------------
-
-    def _run(self) -> None:
-        assert self.eeg is not None and self.pipeline is not None
-        cursor = Cursor()
-        other_cursors = [Cursor() for _ in self.others]
-        kinds = {id(reader): (kind, channel) for kind, reader, channel in self._peripheral}
-        try:
-            while not self._stop.is_set():
-                for reader in (self.eeg, *self.others):
-                    if reader.error is not None:
-                        raise reader.error
-                new_eeg = self.eeg.buffer.wait(cursor, timeout=0.2)
-                # The other streams first: the EEG windows about to close take their peripheral spans.
-                for reader, other in zip(self.others, other_cursors, strict=True):
-                    read = reader.buffer.read(other)
-                    if read.missed:
-                        self._overrun(reader, read.missed)
-                    if id(reader) in kinds and len(read.stamps):
-                        kind, channel = kinds[id(reader)]
-                        self.pipeline.add_peripheral(kind, read.data[:, channel], read.stamps)
-                        if self.calibrator is not None:
-                            self.calibrator.feed_peripheral(kind, read.data[:, channel], read.stamps)
-                    for _, event in read.events:
-                        self._publish_event(event)
-                if new_eeg:
-                    self._consume(self.eeg.buffer.read(cursor))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer by __iter__
-            self.error = exc
-            self.queue.close()
-
-    def _consume(self, read: Read) -> None:
-        assert self.eeg is not None and self.pipeline is not None
-        if read.missed:
-            self._overrun(self.eeg, read.missed)
-            self.pipeline.restart()
-        lo = 0
-        for position, event in read.events:
-            cut = min(max(position - read.start, lo), len(read.stamps))
-            self._process(read.data[lo:cut], read.stamps[lo:cut])
-            lo = cut
-            if event.kind == "stream_lost":
-                self.pipeline.restart()
-            self._publish_event(event)
-        self._process(read.data[lo:], read.stamps[lo:])
-
-    def _process(self, data: np.ndarray, stamps: np.ndarray) -> None:
-        if not len(stamps):
-            return
-        assert self.pipeline is not None
-        if self.calibrator is not None:
-            data, stamps = self._calibrate(data, stamps)
-            if not len(stamps):
-                return
-        step = self.pipeline.process(data[:, self._picks], stamps)
-        for event in step.events:
-            self._publish_event(event)
-        for result in step.windows:
-            if self.outlet is not None:
-                self.outlet.push(result)
-            if self.log is not None:
-                self.log.put(result)
-            self.queue.put(result)
-
-    def _make_pipeline(self) -> OnlinePipeline:
-        assert self.eeg is not None
-        return OnlinePipeline(
-            self.model, self.quality, gap_tolerance=self.gap_tolerance, max_lag=self.max_lag,
-            keep_signals=self.keep_signals, stream_sfreq=self.eeg.rate, interpolate=self.interpolate, ica=self.ica,
-            peripheral={kind: reader.rate for kind, reader, _ in self._peripheral},
-            peripheral_seconds=self.peripheral_seconds,
-        )  # fmt: skip
-
-    def _calibrate(self, data: np.ndarray, stamps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Feed the calibration; once complete, a pipeline of the calibrated model. The samples it left."""
-        assert self.calibrator is not None
-        used, events = self.calibrator.feed(data[:, self._picks], stamps)
-        for event in events:
-            self._publish_event(event)
-        done = self.calibrator.result
-        if done is None:
-            return data[:0], stamps[:0]
-        spec = self.model.spec.calibrated(done.stats.mean, done.stats.std, done.peripheral)
-        self.model = LiveModel(spec, self.model.models)
-        # A fresh pipeline: its filters warm up again from a zero state, its first window starts after the rest.
-        previous, self.pipeline = self.pipeline, self._make_pipeline()
-        # The ECG/EDA history stays: the first windows after the rest already have their trailing spans.
-        self.pipeline.peripheral = previous.peripheral
-        self.calibrator = None
-        return data[used:], stamps[used:]
-
-    def _publish_event(self, event: Event) -> None:
-        self.events.append(event)
-        self.n_events += 1
-        if self.outlet is not None:
-            self.outlet.mark(event)
-
-    def _overrun(self, reader: StreamReader, missed: int) -> None:
-        import pylsl
-
-        self.overruns += 1
-        detail = {"stream": reader.name_, "samples": int(missed)}
-        self._publish_event(Event("buffer_overrun", pylsl.local_clock(), detail))
 
     def _close_readers(self) -> None:
         for reader in (self.eeg, *self.others):
