@@ -23,6 +23,7 @@ demo: $(STAMP)
 	$(VENV)/bin/biosig run $(CONFIG)
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	bash tests/setup_browser.sh
 	$(PY) -m pytest -q
 

@@ -12,19 +12,35 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Physiological signals to valence and arousal.")
 
 
+def _print_version(value: bool) -> None:
+    """Print ``biosig-affect <version>`` and stop when ``--version`` is given."""
+    if value:
+        from biosig import __version__
+
+        typer.echo(f"biosig-affect {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """biosig-affect command line."""
 
 
 def _register_commands() -> None:
     """Add the commands that live in their own modules (each keeps heavy imports inside the command)."""
+    from biosig.commands.calibrate import calibrate
     from biosig.commands.distill import distill
+    from biosig.commands.liveview import liveview
     from biosig.commands.preprocess import preprocess
+    from biosig.commands.record import record
+    from biosig.commands.replay import replay
     from biosig.commands.run import run
+    from biosig.commands.stream import stream
     from biosig.commands.train import train
-    from streaming.cli import calibrate, record, replay, stream
-    from streaming.liveview.cli import liveview
 
     for command in (run, preprocess, train, distill, stream, calibrate, replay, record, liveview):
         app.command()(command)

@@ -1,7 +1,8 @@
 """``biosig liveview``: serve the browser live view of the online valence/arousal estimates.
 
 The liblsl configuration is put in force before pylsl is imported (the server
-module imports it), so ``--lsl-config`` decides how discovery behaves.
+module, :mod:`streaming.liveview.server`, imports it), so ``--lsl-config``
+decides how discovery behaves.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import threading
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from streaming.liveview import AFFECT_STREAM
+from biosig.commands._live import console
 
-console = Console()
+#: Default prediction stream; the same name as :data:`streaming.liveview.AFFECT_STREAM`, written out here so
+#: that ``biosig --help`` imports nothing from :mod:`streaming` (a test checks that the two agree).
+AFFECT_STREAM: str = "biosig-affect"
 
 
 def liveview(

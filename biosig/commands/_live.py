@@ -1,0 +1,45 @@
+"""What the live commands (``stream``, ``replay``, ``record``, ``calibrate``) share.
+
+Every live command first puts an LSL configuration in force (``--lsl-config
+PATH``; default: the shipped loopback-only ``streaming/lsl_api.cfg``, which
+keeps discovery and data on this machine; a lab passes its own file to reach
+its devices) and only then imports the modules that load liblsl. Expected
+failures (a stream not found, a model that does not fit the stream) print one
+line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+LSL_CONFIG_HELP = (
+    "liblsl configuration file (default: the shipped streaming/lsl_api.cfg, loopback only; "
+    "labs pass their own to reach devices on their network)."
+)
+
+
+@contextlib.contextmanager
+def live_command(lsl_config: Path | None) -> Iterator[None]:
+    """Put the LSL configuration in force, then turn expected errors into a message and exit 2."""
+    from biosig.errors import BiosigError
+    from streaming.lslconfig import use_lsl_config
+
+    try:
+        use_lsl_config(lsl_config)
+    except FileNotFoundError as exc:
+        console.print(f"[bold red]error:[/] {exc} (--lsl-config)", highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        yield
+    except BiosigError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("stopped")
