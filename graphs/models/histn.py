@@ -55,14 +55,15 @@ time averages) are known, are evaluated on time averages, since
 ``(n_channels, n_batch, n_times)`` (see :mod:`graphs.models.layers`).
 
 Inference on a few windows at a time (eval mode, no gradients, fewer than
-:attr:`HiSTN.FROZEN_MAX_BATCH`: the live pipeline) goes further on weights folded once and cached
-(:meth:`HiSTN.frozen_weights`, rebuilt when any parameter or buffer
-changes): the node level's message passing, depthwise and pointwise convs and
-BatchNorm become one dense ``n_channels x n_channels x node_kernel`` conv, and
-each pair of attentions runs as one. One window of 64 channels then takes 35
-tensor operations (views aside) instead of 87, most of a live window's cost
-being per operation; the tests check this path against the autograd path and
-the Keras-order reference.
+:attr:`HiSTN.FROZEN_MAX_BATCH`: the live pipeline) goes further on weights
+folded once and cached (:meth:`HiSTN.frozen_weights`, rebuilt when any
+parameter or buffer changes; :mod:`graphs.models.histn_frozen`): the node
+level's message passing, depthwise and pointwise convs and BatchNorm become
+one dense ``n_channels x n_channels x node_kernel`` conv, and each pair of
+attentions runs as one. One window of 64 channels then takes 35 tensor
+operations (views aside) instead of 87, most of a live window's cost being per
+operation; the tests check this path against the autograd path and the
+Keras-order reference.
 
 Peripheral nodes (``peripheral``, not in the paper; issue 4): ECG and EDA
 feature vectors of the window join the global level
@@ -81,8 +82,6 @@ statistics.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import torch
@@ -93,16 +92,20 @@ from torch import nn
 from graphs.regions import PeripheralHierarchy, RegionHierarchy, emotiv14_histn, parse_hierarchy, with_peripheral
 
 from .base import EEGModel, ModelConfig, register
+from .histn_frozen import FrozenWeights, fold_weights, frozen_forward, weights_key
 from .layers import (
     ChebyshevFilter,
-    FrozenAttention,
     PeripheralFusion,
     PeripheralNodes,
     RegionAttention,
     ToeplitzDepthwise,
+    average_pool,
+    bn_elu,
     check_peripheral,
     depthwise_taps,
+    frozen_affine,
     glorot_uniform_,
+    keras_batch_norm,
 )
 
 
@@ -186,11 +189,6 @@ class HiSTNConfig(ModelConfig):
         return self.node_hops
 
 
-def keras_batch_norm(n_channels: int) -> nn.BatchNorm1d:
-    """BatchNorm with Keras' defaults (eps 1e-3, moving-average momentum 0.99)."""
-    return nn.BatchNorm1d(n_channels, eps=1e-3, momentum=0.01)
-
-
 @register("histn")
 class HiSTN(EEGModel):
     """HiSTN (see the module docstring), input ``(n_batch, n_channels, n_times)``, output ``(n_batch, n_outputs)``."""
@@ -234,7 +232,7 @@ class HiSTN(EEGModel):
                     [n for _, n in cfg.peripheral], 1, cfg.peripheral_hierarchy().global_adjacency()
                 )
         self.toeplitz = ToeplitzDepthwise(cfg.temporal_kernel, cfg.n_times)
-        self._frozen: _FrozenWeights | None = None
+        self._frozen: FrozenWeights | None = None
         self.add_max_norm("merge", 1.0, ())
         self.add_max_norm("temporal_depthwise", 1.0, (1,))
         for i in range(n_reg):
@@ -290,7 +288,7 @@ class HiSTN(EEGModel):
         self.check_input(x)
         check_peripheral(self, self.peripheral_fusion, x, peripheral)
         if not (self.training or torch.is_grad_enabled()) and len(x) < self.FROZEN_MAX_BATCH:
-            return self._frozen_forward(x, peripheral)
+            return frozen_forward(self, x, peripheral)
         head = self.temporal_head(x)
         node = self.node_level(head)
         head_mean, node_mean = head.mean(dim=-1), node.mean(dim=-1)
@@ -306,138 +304,32 @@ class HiSTN(EEGModel):
         """Feature head: ``(n_batch, n_channels, n_times)`` -> channel-major ``(n_channels, n_batch, n_pooled)``."""
         cfg = self.config
         kernel = self.merge @ self.temporal_kernels
-        scale, shift = _frozen_affine(self.merge_bn)
+        scale, shift = frozen_affine(self.merge_bn)
         y = self.toeplitz(x.transpose(0, 1), kernel * scale[:, None], shift)
-        y = _bn_elu(self.merge_bn, y)
-        scale, shift = _frozen_affine(self.temporal_bn)
-        y = _bn_elu(self.temporal_bn, depthwise_taps(y, self.temporal_depthwise * scale[:, None], "valid", shift))
-        return F.dropout(_average_pool(y, cfg.pool, self.n_pooled), cfg.dropout, self.training)
+        y = bn_elu(self.merge_bn, y)
+        scale, shift = frozen_affine(self.temporal_bn)
+        y = bn_elu(self.temporal_bn, depthwise_taps(y, self.temporal_depthwise * scale[:, None], "valid", shift))
+        return F.dropout(average_pool(y, cfg.pool, self.n_pooled), cfg.dropout, self.training)
 
     def node_level(self, head: torch.Tensor) -> torch.Tensor:
         """Per-region message passing + separable conv + BN + ELU (``X_agg``), channel-major in and out."""
         mixed = depthwise_taps(self.node_mp(head), self.node_depthwise, "same")
-        scale, shift = _frozen_affine(self.node_bn)
+        scale, shift = frozen_affine(self.node_bn)
         pointwise = torch.block_diag(*self.node_pointwise).T * scale[:, None]
         flat = mixed.reshape(mixed.shape[0], -1)
         out = pointwise @ flat if shift is None else torch.addmm(shift[:, None], pointwise, flat)
-        return _bn_elu(self.node_bn, out.reshape(mixed.shape))
+        return bn_elu(self.node_bn, out.reshape(mixed.shape))
 
-
-    def frozen_weights(self) -> _FrozenWeights:
+    def frozen_weights(self) -> FrozenWeights:
         """The eval-mode weights :meth:`forward` uses without gradients, rebuilt when a parameter or buffer changes.
 
         A change is any in-place update (optimiser step, ``load_state_dict``,
         max-norm, BatchNorm statistics), seen through the tensors' version
-        counters, or a move to other memory (``model.to(device)``).
+        counters (:func:`~graphs.models.histn_frozen.weights_key`), or a move
+        to other memory (``model.to(device)``).
         """
-        # The modules' own tensor dicts: about 3x faster than parameters() + buffers() (31 vs 88 µs here).
-        key = tuple(
-            (t.data_ptr(), t._version)
-            for module in self.modules()
-            for t in chain(module._parameters.values(), module._buffers.values())
-            if t is not None
-        )
+        key = weights_key(self)
         if self._frozen is None or self._frozen.key != key:
             with torch.no_grad():
-                self._frozen = self._fold(key)
+                self._frozen = fold_weights(self, key)
         return self._frozen
-
-    def _fold(self, key: tuple[tuple[int, int], ...]) -> _FrozenWeights:
-        if self.training:
-            raise RuntimeError("HiSTN's frozen weights fold eval-mode BatchNorms: call model.eval() first")
-        scale, shift = _frozen_affine(self.merge_bn)
-        temporal = (self.merge @ self.temporal_kernels) * scale[:, None]
-        scale, depthwise_shift = _frozen_affine(self.temporal_bn)
-        depthwise = (self.temporal_depthwise * scale[:, None])[:, None, :]
-        # node_level(y)[d] = sum_c A[d, c] sum_k w[c, k] (P^T y)[c, t + k - left] with A the scaled pointwise
-        # kernel, P the Chebyshev filter and w the depthwise taps: one dense conv with kernel A diag(w_k) P^T.
-        scale, node_shift = _frozen_affine(self.node_bn)
-        pointwise = torch.block_diag(*self.node_pointwise).T * scale[:, None]
-        node = torch.einsum("dc,ck,ce->dek", pointwise, self.node_depthwise, self.node_mp.filter_matrix().T)
-        left = (self.config.node_kernel - 1) // 2
-        assert shift is not None and depthwise_shift is not None and node_shift is not None
-        return _FrozenWeights(
-            key=key,
-            temporal=temporal.contiguous(),
-            temporal_shift=shift,
-            depthwise=depthwise.contiguous(),
-            depthwise_shift=depthwise_shift,
-            node=node.contiguous(),
-            node_shift=node_shift,
-            node_pad=(left, self.config.node_kernel - 1 - left),
-            region_mp=self.region_mp.filter_matrix().T.contiguous(),
-            region_attention=FrozenAttention([self.region_attention_head, self.region_attention_node]),
-            global_attention=FrozenAttention([self.global_attention_head, self.global_attention_node]),
-        )
-
-    def _frozen_forward(self, x: torch.Tensor, peripheral: torch.Tensor | None) -> torch.Tensor:
-        """:meth:`forward` in eval mode without gradients: the same sums on :meth:`frozen_weights`, in fewer operations.
-
-        For the live pipeline, which predicts one window at a time and whose
-        cost is mostly per operation: the node level's message passing,
-        depthwise and pointwise convolutions and BatchNorm, all linear, run as
-        one dense convolution; the two region attentions run as one, as do the
-        two global ones. Internal tensors are batch-major ``(n_batch, n_channels, n_times)``.
-        """
-        w = self.frozen_weights()
-        cfg = self.config
-        n_regions = len(self.region_sizes)
-        y = self.toeplitz(x.transpose(0, 1), w.temporal, w.temporal_shift).transpose(0, 1)
-        y = F.conv1d(F.elu(y), w.depthwise, w.depthwise_shift, groups=len(self.channels))
-        head = _average_pool(F.elu(y, inplace=True), cfg.pool, self.n_pooled)
-        node = F.elu(F.conv1d(F.pad(head, w.node_pad), w.node, w.node_shift), inplace=True)
-        head_mean, node_mean = head.mean(dim=-1).T, node.mean(dim=-1).T
-        regions = w.region_attention(torch.cat([head_mean, node_mean]))
-        regions_head, regions_node = regions.split(n_regions)
-        global_node = w.global_attention(regions).sum(dim=0, keepdim=True)
-        if self.peripheral_fusion is not None:
-            global_node = self.peripheral_fusion(global_node.T, peripheral).T
-        features = torch.cat([head_mean + node_mean, w.region_mp @ regions_head + regions_node, global_node]).T
-        return self.classifier(features)
-
-
-@dataclass(frozen=True)
-class _FrozenWeights:
-    """HiSTN's eval-mode weights with the BatchNorms folded in (see :meth:`HiSTN._fold`)."""
-
-    key: tuple[tuple[int, int], ...]  # (data pointer, version) of every parameter and buffer they come from
-    temporal: torch.Tensor  # (n_channels, temporal_kernel): the 8 shared filters merged per channel, merge_bn's scale
-    temporal_shift: torch.Tensor  # (n_channels,) merge_bn's shift
-    depthwise: torch.Tensor  # (n_channels, 1, depthwise_kernel), temporal_bn's scale
-    depthwise_shift: torch.Tensor  # (n_channels,)
-    node: torch.Tensor  # (n_channels, n_channels, node_kernel): the whole linear part of the node level
-    node_shift: torch.Tensor  # (n_channels,) node_bn's shift
-    node_pad: tuple[int, int]  # 'same' zero padding of the node conv, the extra zero on the right
-    region_mp: torch.Tensor  # (n_regions, n_regions): out = region_mp @ regions
-    region_attention: FrozenAttention  # region_attention_head and _node on stacked (head, node) means
-    global_attention: FrozenAttention  # global_attention_head and _node on stacked (head, node) regions
-
-
-def _average_pool(y: torch.Tensor, pool: int, n_out: int) -> torch.Tensor:
-    """Average of ``pool`` consecutive samples along the last axis, ``n_out`` outputs (the rest dropped).
-
-    Strided slices: about 7x faster than ``F.avg_pool1d`` for one window on CPU.
-    """
-    pooled = y[..., : n_out * pool : pool]
-    for offset in range(1, pool):
-        pooled = pooled + y[..., offset : n_out * pool : pool]
-    return pooled * (1.0 / pool)
-
-
-def _frozen_affine(bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Eval-mode BatchNorm as ``(scale, shift)``, folded into the preceding linear op; ``(1, None)`` in training.
-
-    In training the batch statistics are needed, so :func:`_bn_elu` applies the layer itself.
-    """
-    if bn.training:
-        return bn.weight.new_ones(bn.num_features), None
-    assert bn.running_var is not None and bn.running_mean is not None
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    return scale, bn.bias - bn.running_mean * scale
-
-
-def _bn_elu(bn: nn.BatchNorm1d, y: torch.Tensor) -> torch.Tensor:
-    """ELU of a channel-major ``(n_channels, n_batch, n_times)`` tensor, after BatchNorm when training."""
-    if bn.training:
-        y = bn(y.transpose(0, 1)).transpose(0, 1)
-    return F.elu(y, inplace=True)

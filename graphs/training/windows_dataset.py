@@ -53,124 +53,50 @@ never reaches a weight.
 
 The authors apply no filter; ``preprocess`` optionally runs the MNE
 preprocessing of the main job first (:func:`biosig.preprocess.eeg.preprocess_eeg`).
+
+The settings and input types live in :mod:`graphs.training.window_set`, steps
+5-6 in :mod:`graphs.training.peripheral_spans`; this module cuts the records
+and windows and re-exports both modules' names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import mne
 import numpy as np
 import pandas as pd
 
-from biosig.config import BaselineConfig, PreprocessConfig, WindowConfig
+from biosig.config import BaselineConfig, WindowConfig
 from biosig.errors import DataError
-from biosig.features.eeg import DEFAULT_BANDS, band_power, differential_entropy
-from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES, ecg_window_features, eda_window_features
+from biosig.features.eeg import band_power, differential_entropy
 from biosig.preprocess.eeg import preprocess_eeg
 from biosig.preprocess.windows import baseline_zscore, slice_windows, window_table
 from biosig.session import TARGETS, Session
 from graphs.topomap import topomap_interpolator
+from graphs.training.peripheral_spans import (
+    PERIPHERAL_FEATURES,
+    PERIPHERAL_NODES,
+    baseline_level,
+    baseline_tiles,
+    session_peripheral,
+    tile_level,
+)
+from graphs.training.window_set import INPUT_DIMS, WindowSet, WindowSettings
 
-#: Input kinds and the model input dimensions (after the batch axis) they feed.
-INPUT_DIMS: dict[str, tuple[str, ...]] = {
-    "raw": ("channel", "time"),
-    "de": ("channel", "band"),
-    "topomap": ("band", "y", "x"),
-}
-
-#: Peripheral nodes and their feature counts, in column order: the ``peripheral``
-#: hyper-parameter of a model fed :attr:`WindowSet.peripheral`.
-PERIPHERAL_NODES: tuple[tuple[str, int], ...] = (("ecg", len(ECG_FEATURES)), ("eda", len(EDA_FEATURES)))
-
-#: Column names of :attr:`WindowSet.peripheral`, ``node:feature``.
-PERIPHERAL_FEATURES: tuple[str, ...] = (*(f"ecg:{f}" for f in ECG_FEATURES), *(f"eda:{f}" for f in EDA_FEATURES))
-
-
-@dataclass(frozen=True)
-class WindowSettings:
-    """How windows are cut and normalised (defaults: HiSTN on DREAMER).
-
-    Attributes
-    ----------
-    length, hop
-        Window length and step in seconds.
-    record_seconds
-        The last this-many seconds of each stimulus are used.
-    baseline_seconds
-        Length of the middle part of each baseline used for z-scoring, s.
-    max_normalize
-        Divide each channel of each record by its max |x| (raw inputs only).
-    bands
-        DE bands ``name: (fmin, fmax)`` in Hz.
-    topomap_size
-        Side of the scalp maps in pixels.
-    channels
-        Channels in model order; default: the recording's EEG channels.
-    preprocess
-        MNE preprocessing before windowing; ``None`` (the authors' choice) uses the raw EEG.
-    peripheral_seconds
-        Span of the peripheral features ending at each window's last sample, s
-        (steps 5-6 of the module docstring); ``None``: no peripheral features.
-    """
-
-    length: float = 1.0
-    hop: float = 1.0
-    record_seconds: float = 60.0
-    baseline_seconds: float = 10.0
-    max_normalize: bool = True
-    bands: tuple[tuple[str, tuple[float, float]], ...] = tuple(DEFAULT_BANDS.items())
-    topomap_size: int = 32
-    channels: tuple[str, ...] | None = None
-    preprocess: PreprocessConfig | None = None
-    peripheral_seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class WindowSet:
-    """Model inputs of a cohort, one row per window.
-
-    Attributes
-    ----------
-    x
-        ``(n_windows, *shape)`` float32, dimensions ``dims``.
-    meta
-        One row per window: ``subject``, ``trial``, ``window`` (index in the
-        trial), ``t_start`` (s, session clock), ``offset`` (s from the start of
-        the trial's record) and the trial's ``valence``, ``arousal``, ``dominance``.
-    dims
-        Names of the axes after the window axis, e.g. ``("channel", "time")``.
-    ch_names
-        Channel order.
-    sfreq
-        EEG sampling rate, Hz.
-    settings
-        How the windows were made.
-    peripheral
-        ``(n_windows, n_features)`` float32 baseline-subtracted ECG/EDA
-        features of the same rows (NaN = missing), or ``None`` when
-        ``settings.peripheral_seconds`` is unset.
-    peripheral_names
-        Columns of ``peripheral`` (:data:`PERIPHERAL_FEATURES`); empty without.
-    record_peaks
-        Raw inputs divided by the record maximum: ``(n_records, n_channels)``
-        max |z| of each baseline-z-scored record, the divisors (the live
-        export turns them into a fixed factor); else ``None``.
-    """
-
-    x: np.ndarray
-    meta: pd.DataFrame
-    dims: tuple[str, ...]
-    ch_names: tuple[str, ...]
-    sfreq: float
-    settings: WindowSettings
-    peripheral: np.ndarray | None = None
-    peripheral_names: tuple[str, ...] = ()
-    record_peaks: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.x)
+__all__ = [
+    "INPUT_DIMS",
+    "PERIPHERAL_FEATURES",
+    "PERIPHERAL_NODES",
+    "WindowSet",
+    "WindowSettings",
+    "baseline_level",
+    "baseline_tiles",
+    "cohort_windows",
+    "session_peripheral",
+    "session_records",
+    "tile_level",
+]
 
 
 def session_records(session: Session, settings: WindowSettings) -> tuple[np.ndarray, pd.DataFrame, tuple[str, ...], float]:
@@ -289,152 +215,6 @@ def cohort_windows(
             topo = topomap_interpolator(ch_names, size=settings.topomap_size)
             maps = topo(de).astype(np.float32)
             out["topomap"] = WindowSet(maps, meta, INPUT_DIMS["topomap"], ch_names, sfreq, settings, *extra)
-    return out
-
-
-def session_peripheral(session: Session, trials: pd.DataFrame, windows: pd.DataFrame, settings: WindowSettings) -> np.ndarray:
-    """Baseline-subtracted ECG/EDA features of one session's windows (steps 5-6 of the module docstring).
-
-    Parameters
-    ----------
-    session
-        The subject's recording; a missing ECG or EDA gives NaN columns.
-    trials
-        Its trial table (baseline onsets and durations, s).
-    windows
-        One row per EEG window: ``trial`` and ``t_start`` (s, session clock).
-    settings
-        ``length`` of the EEG windows and ``peripheral_seconds``.
-
-    Returns
-    -------
-    np.ndarray
-        ``(n_windows, len(PERIPHERAL_FEATURES))`` float32, NaN where missing.
-
-    Raises
-    ------
-    DataError
-        A baseline shorter than ``peripheral_seconds``, or a span outside the
-        recording (the message names the subject and trial).
-    """
-    label = f"subject {session.subject}"
-    seconds = settings.peripheral_seconds
-    if seconds is None:
-        raise DataError(f"{label}: peripheral features need settings.peripheral_seconds")
-    short = trials.loc[trials["baseline_duration"] < seconds - 1e-9]
-    if not short.empty:
-        raise DataError(
-            f"{label}: trials {short['trial'].tolist()} have baselines of {short['baseline_duration'].tolist()} s, "
-            f"shorter than peripheral_seconds={seconds}"
-        )
-    window_trials = windows["trial"].to_numpy()
-    starts = windows["t_start"].to_numpy() + settings.length - seconds
-    stimulus = _span_features(session, starts, seconds, window_trials, label)
-    levels = baseline_level(session, trials, seconds, label)
-    level = pd.DataFrame(levels, index=trials["trial"].to_numpy()).reindex(window_trials).to_numpy()
-    return (stimulus - level).astype(np.float32)
-
-
-def baseline_tiles(onsets: np.ndarray, durations: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
-    """The back-to-back ``seconds`` tiles of each baseline (step 6 of the module docstring).
-
-    Parameters
-    ----------
-    onsets, durations
-        ``(n_baselines,)`` start and length of each baseline, s.
-    seconds
-        Tile length, s (``peripheral_seconds``).
-
-    Returns
-    -------
-    starts
-        ``(n_tiles,)`` start of every tile, s, baseline after baseline.
-    counts
-        ``(n_baselines,)`` tiles per baseline: ``floor(duration / seconds)``
-        (0 for a baseline shorter than one tile).
-    """
-    counts = np.floor(np.asarray(durations, dtype=float) / seconds + 1e-9).astype(np.int64)
-    parts = [onset + seconds * np.arange(n) for onset, n in zip(np.asarray(onsets, dtype=float), counts, strict=True)]
-    return (np.concatenate(parts) if parts else np.zeros(0)), counts
-
-
-def tile_level(features: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Mean of each baseline's tile features, NaN tiles left out, ``(n_baselines, n_features)`` float64.
-
-    ``features`` ``(n_tiles, n_features)`` holds the tiles of
-    :func:`baseline_tiles` in order, ``counts`` how many belong to each
-    baseline. A feature without a usable tile (or a baseline without tiles)
-    is NaN. The live calibration (:mod:`streaming.calibrate`) averages its
-    rest tiles with this function too.
-    """
-    n = len(counts)
-    group = np.repeat(np.arange(n), counts)
-    # pandas' mean skips NaN tiles and gives NaN, silently, for a baseline without any usable tile.
-    frame = pd.DataFrame(np.asarray(features, dtype=float).reshape(len(group), -1))
-    return frame.groupby(group).mean().reindex(range(n)).to_numpy()
-
-
-def baseline_level(session: Session, baselines: pd.DataFrame, seconds: float, label: str | None = None) -> np.ndarray:
-    """ECG/EDA baseline level of each baseline (step 6 of the module docstring), ``(n_baselines, 7)`` float64.
-
-    Parameters
-    ----------
-    session
-        The recording; a missing ECG or EDA gives NaN columns.
-    baselines
-        One row per baseline: ``trial`` (a name for messages),
-        ``baseline_onset`` and ``baseline_duration`` (s, session clock), as
-        in a trial table.
-    seconds
-        Tile length, s (``peripheral_seconds``).
-    label
-        What the session is, for messages (default: its subject).
-
-    Returns
-    -------
-    np.ndarray
-        Columns :data:`PERIPHERAL_FEATURES`: the mean of the features over
-        the baseline's back-to-back tiles (:func:`baseline_tiles`), NaN tiles
-        left out (:func:`tile_level`); NaN where no tile is usable.
-
-    Raises
-    ------
-    DataError
-        A tile outside the recording (the message names the trial).
-    """
-    label = f"subject {session.subject}" if label is None else label
-    onsets, durations = baselines["baseline_onset"].to_numpy(), baselines["baseline_duration"].to_numpy()
-    starts, counts = baseline_tiles(onsets, durations, seconds)
-    features = _span_features(session, starts, seconds, np.repeat(baselines["trial"].to_numpy(), counts), label)
-    return tile_level(features, counts)
-
-
-def _span_features(session: Session, starts: np.ndarray, seconds: float, span_trials: np.ndarray, label: str) -> np.ndarray:
-    """ECG and EDA features ``(n_spans, len(PERIPHERAL_FEATURES))`` of the spans ``[start, start + seconds)`` (s).
-
-    Spans are cut as every window of the project (:func:`biosig.preprocess.windows.window_indices`):
-    first sample ``round(start * sfreq)``, ``round(seconds * sfreq)`` samples.
-    """
-    out = np.full((len(starts), len(PERIPHERAL_FEATURES)), np.nan)
-    column = 0
-    for kind, raw, compute, names in (
-        ("ECG", session.ecg, ecg_window_features, ECG_FEATURES),
-        ("EDA", session.eda, eda_window_features, EDA_FEATURES),
-    ):
-        if raw is not None:
-            sfreq = float(raw.info["sfreq"])
-            signal = raw.get_data(picks=[0])[0]
-            n = int(round(seconds * sfreq))
-            first = np.round(starts * sfreq).astype(np.int64)
-            outside = (first < 0) | (first + n > len(signal))
-            if outside.any():
-                raise DataError(
-                    f"{label}: trial {span_trials[outside][0]}: the {seconds} s {kind} span from "
-                    f"{starts[outside][0]:.3f} s lies outside the {len(signal) / sfreq:.2f} s recording"
-                )
-            values = compute(signal[first[:, None] + np.arange(n)[None, :]], sfreq)
-            out[:, column : column + len(names)] = np.column_stack([values[name] for name in names])
-        column += len(names)
     return out
 
 
