@@ -81,7 +81,7 @@ import numpy as np
 import pandas as pd
 
 from biosig.errors import DataError
-from biosig.io.safe_pickle import load_pickle
+from biosig.io.safe_pickle import ArrayBudget, load_pickle
 from biosig.montage import standard_montage
 from biosig.session import TRIAL_COLUMNS, Session, trial_annotations
 
@@ -108,6 +108,13 @@ GSR_UNIT = "ohm"  # UNVERIFIED (module docstring)
 RATING_SCALE: tuple[int, int] = (1, 9)
 BINARY_THRESHOLD = 5.0  # high = rating > 5
 TARGETS: tuple[str, ...] = ("valence", "arousal", "dominance", "liking")
+#: Array memory a preprocessed file may declare: ``data`` 40 x 40 x 8064 and ``labels`` 40 x 4 at
+#: 8 bytes per value. A larger declaration is refused before anything is allocated (biosig.io.safe_pickle).
+PICKLE_BUDGET = ArrayBudget(
+    max_array_bytes=40 * 40 * 8064 * 8,
+    max_total_bytes=(40 * 40 * 8064 + 40 * 4) * 8,
+    what="DEAP: data 40 x 40 x 8064, labels 40 x 4",
+)
 
 #: EEG channel labels expected in an original BDF recording.
 BDF_EEG_CHANNELS: tuple[str, ...] = EEG_CHANNELS
@@ -201,11 +208,11 @@ def read_deap_dat(path: str | Path) -> Session:
         ``data`` and ``labels``, ``data`` not (n_trials, 40, n_times) numeric
         with more than 3 s per trial, ``labels`` not (n_trials, 4), ratings
         missing or outside 1-9, non-positive GSR resistance, a refused
-        pickle global.
+        pickle global, arrays larger than :data:`PICKLE_BUDGET`.
     """
     path = Path(path)
     subject = _subject_id(path)
-    content = load_pickle(path)
+    content = load_pickle(path, budget=PICKLE_BUDGET)
     if not isinstance(content, dict):
         raise DataError(
             f"{path}: subject {subject}: expected a dict with 'data' and 'labels', got {type(content).__name__}"

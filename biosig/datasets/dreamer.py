@@ -68,6 +68,7 @@ import mne
 import numpy as np
 import pandas as pd
 import scipy.io
+from scipy.io.matlab import MatReadError
 
 from biosig.errors import DataError
 from biosig.montage import standard_montage
@@ -273,8 +274,9 @@ def _read_struct(path: Path) -> Any:
             f"{path}: is a MATLAB v7.3 (HDF5) file; DREAMER.mat is read as MATLAB v5 "
             "(re-save it in MATLAB with save(..., '-v7'))"
         ) from None
-    except (ValueError, TypeError, OSError, IndexError, KeyError, EOFError) as exc:
-        # scipy's parser fails with any of these on a corrupt or foreign file (MatReadError is a ValueError).
+    except (MatReadError, ValueError, TypeError, OSError, IndexError, KeyError, EOFError) as exc:
+        # scipy's parser fails with any of these on a corrupt, empty or foreign file (MatReadError derives
+        # from Exception only, so it is listed on its own).
         raise DataError(f"{path}: not a readable MATLAB v5 file ({type(exc).__name__}: {exc})") from None
     if "DREAMER" not in mat:
         raise DataError(f"{path}: has no variable 'DREAMER' (the DREAMER.mat struct)")

@@ -60,6 +60,7 @@ import mne
 import numpy as np
 import pandas as pd
 import scipy.io
+from scipy.io.matlab import MatReadError
 
 from biosig.errors import DataError
 from biosig.montage import standard_montage
@@ -261,8 +262,9 @@ def _loadmat(path: Path) -> dict[str, Any]:
         return scipy.io.loadmat(path)
     except NotImplementedError:
         raise DataError(f"{path}: is a MATLAB v7.3 (HDF5) file; SEED's files are read as MATLAB v5") from None
-    except (ValueError, TypeError, OSError, IndexError, KeyError, EOFError) as exc:
-        # scipy's parser fails with any of these on a corrupt or foreign file (MatReadError is a ValueError).
+    except (MatReadError, ValueError, TypeError, OSError, IndexError, KeyError, EOFError) as exc:
+        # scipy's parser fails with any of these on a corrupt, empty or foreign file (MatReadError derives
+        # from Exception only, so it is listed on its own).
         raise DataError(f"{path}: not a readable MATLAB v5 file ({type(exc).__name__}: {exc})") from None
 
 

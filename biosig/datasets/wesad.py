@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from biosig.errors import DataError
-from biosig.io.safe_pickle import load_pickle
+from biosig.io.safe_pickle import ArrayBudget, load_pickle
 from biosig.session import Session, empty_trials
 
 CHEST_RATE = 700.0  # Hz, chest signals and labels
@@ -85,6 +85,18 @@ WRIST_SIGNALS: dict[str, tuple[str, int, str, float]] = {
     "EDA": ("wrist_eda", 1, "gsr", 1e-6),  # µS -> S
     "TEMP": ("wrist_temp", 1, "temperature", 1.0),  # °C
 }
+#: Longest recording a pickle may hold, s: the protocol takes about 2 h (UNVERIFIED), this leaves a margin.
+MAX_RECORDING_SECONDS = 3 * 3600.0
+_CHEST_VALUES_PER_S = CHEST_RATE * (sum(cols for _, cols, _, _ in CHEST_SIGNALS.values()) + 1)  # + label
+_WRIST_VALUES_PER_S = sum(WRIST_RATES[name] * cols for name, (_, cols, _, _) in WRIST_SIGNALS.items())
+#: Array memory an ``SX.pkl`` may declare: the documented shapes (chest n x 1 or n x 3 at 700 Hz, label n,
+#: wrist m x 1 or m x 3 at their rates) over :data:`MAX_RECORDING_SECONDS` at 8 bytes per value. A
+#: larger declaration is refused before anything is allocated (biosig.io.safe_pickle).
+PICKLE_BUDGET = ArrayBudget(
+    max_array_bytes=int(MAX_RECORDING_SECONDS * CHEST_RATE * 3 * 8),
+    max_total_bytes=int(MAX_RECORDING_SECONDS * (_CHEST_VALUES_PER_S + _WRIST_VALUES_PER_S) * 8),
+    what=f"WESAD: chest and wrist signals of at most {MAX_RECORDING_SECONDS / 3600:g} h",
+)
 
 
 def load_wesad(folder: str | Path, subjects: Iterable[str] | None = None) -> Iterator[Session]:
@@ -147,10 +159,11 @@ def read_wesad_pkl(path: str | Path) -> Session:
         Naming the file, subject and field: a refused pickle global, a
         missing ``signal``/``label``/``subject`` or device or signal, an
         array of the wrong shape, a chest signal whose length differs from
-        ``label``'s, label codes outside 0-7.
+        ``label``'s, label codes outside 0-7, arrays larger than
+        :data:`PICKLE_BUDGET`.
     """
     path = Path(path)
-    content = load_pickle(path)
+    content = load_pickle(path, budget=PICKLE_BUDGET)
     if not isinstance(content, dict):
         raise DataError(f"{path}: expected a dict with 'signal', 'label' and 'subject', got {type(content).__name__}")
     missing = [key for key in ("signal", "label", "subject") if key not in content]

@@ -210,3 +210,12 @@ def test_unreadable_files(tmp_path):
     v73.write_bytes(b"MATLAB 7.3 MAT-file, Platform: GLNXA64".ljust(116) + bytes(8) + b"\x00\x02IM" + bytes(512))
     with pytest.raises(DataError, match=r"v73\.mat: is a MATLAB v7\.3 \(HDF5\) file"):
         load_dreamer(v73)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00" * 10, b"MATLAB 5.0 MAT-file"], ids=["empty", "zeros", "header-only"])
+def test_empty_or_truncated_mat_is_a_data_error(tmp_path, content):
+    # scipy raises MatReadError (not a ValueError) for these; it must not escape as a traceback.
+    path = tmp_path / "DREAMER.mat"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=r"DREAMER\.mat: not a readable MATLAB v5 file"):
+        load_dreamer(path)

@@ -121,3 +121,17 @@ def test_bad_label_files_and_names(tmp_path):
         read_seed_mat(tmp_path / "session.mat", labels=np.array(LABELS))
     with pytest.raises(DataError, match=r"nowhere: SEED folder not found"):
         load_seed(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00" * 10, b"MATLAB 5.0 MAT-file"], ids=["empty", "zeros", "header-only"])
+def test_empty_or_truncated_mat_is_a_data_error(tmp_path, content):
+    # scipy raises MatReadError (not a ValueError) for these; it must not escape as a traceback.
+    session = tmp_path / "1_20131027.mat"
+    session.write_bytes(content)
+    with pytest.raises(DataError, match=r"1_20131027\.mat: not a readable MATLAB v5 file"):
+        read_seed_mat(session, labels=np.array(LABELS))
+    (tmp_path / "label.mat").write_bytes(content)
+    with pytest.raises(DataError, match=r"label\.mat: not a readable MATLAB v5 file"):
+        read_seed_labels(tmp_path / "label.mat")
+    with pytest.raises(DataError, match=r"label\.mat: not a readable MATLAB v5 file"):
+        load_seed(tmp_path)
