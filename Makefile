@@ -22,10 +22,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/biosig run $(CONFIG)
 
+# pytest runs in a private network namespace whose only interface is lo (tests/netns.sh): liblsl's
+# data servers listen on every interface, so nothing the LSL tests open can be reached from elsewhere.
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	bash tests/setup_browser.sh
-	$(PY) -m pytest -q
+	bash tests/netns.sh $(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_features.py

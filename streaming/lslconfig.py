@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: The configuration shipped with the package: machine-scoped discovery, loopback peers, no IPv6.
+#: The configuration shipped with the package: machine-scoped discovery, its responder bound to
+#: 127.0.0.1, loopback peers, no IPv6. liblsl still binds every outlet's data servers to all interfaces
+#: (the file says why); :func:`streaming.exposure.listening_sockets` shows what a process listens on.
 LOOPBACK_CONFIG: Path = Path(__file__).with_name("lsl_api.cfg")
 
 
