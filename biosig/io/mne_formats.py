@@ -3,9 +3,11 @@
 MNE does the reading (EDF/EDF+, BDF, BrainVision, EEGLAB, FIF, GDF, CNT);
 this module adds what a session needs on top:
 
-* an EDF/BDF header is checked against the file size before MNE sees it,
-  because MNE silently takes the length from the file when the two disagree
-  (a truncated file, a header that lies about its record count);
+* an EDF/BDF header is checked before MNE sees it and its units and rates
+  after (:mod:`biosig.io.edf_header`: the file size, annotation-only files,
+  physical units, signals at different rates);
+* a BrainVision header's ``DataFile=``/``MarkerFile=`` must name files beside
+  it (MNE would read any path it names);
 * a header claiming far more samples than its data files could hold is
   refused before anything is loaded into memory;
 * channel names and types go through :func:`biosig.io.channels.plan_channels`
@@ -28,6 +30,7 @@ import mne
 
 from biosig.errors import BiosigError, DataError
 from biosig.io.channels import MODALITY_TYPES, plan_channels, set_standard_montage, si_factor
+from biosig.io.edf_header import check_edf, edf_units, rate_notes
 from biosig.io.files import _drop_export_padding
 
 #: File suffix -> format name, for the files :func:`read_mne` reads.
@@ -45,7 +48,7 @@ MNE_FORMATS: dict[str, str] = {
 # Preloading converts samples to float64 (8 bytes); stored samples take at least 1 byte.
 # A header that asks for more than this many samples per byte on disk is lying.
 _MAX_SAMPLES_PER_BYTE = 1.0
-_EDF_BYTES_PER_SAMPLE = {b"0       ": 2, b"\xffBIOSEMI": 3}
+_BRAINVISION_FILE_KEYS = ("datafile", "markerfile")
 
 
 def mne_suffix(path: Path) -> str | None:
@@ -80,14 +83,20 @@ def read_mne(
     ------
     DataError
         Naming the file: unreadable, truncated, a header inconsistent with
-        the file size, unknown channel in ``channel_types``.
+        the file size, an EDF with no signal channels or an electrical channel
+        in an unknown unit, a BrainVision data or marker file outside the
+        header's folder, unknown channel in ``channel_types``.
     """
     path = Path(path)
     suffix = mne_suffix(path) or path.suffix.lower()
     fmt = MNE_FORMATS.get(suffix, suffix)
-    if suffix in (".edf", ".bdf"):
-        _check_edf_size(path)
+    is_edf = suffix in (".edf", ".bdf")
     notes: list[str] = []
+    if is_edf:
+        header = check_edf(path)
+        notes += rate_notes(header, path)
+    elif suffix == ".vhdr":
+        _check_brainvision_files(path)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -99,12 +108,15 @@ def read_mne(
     except Exception as exc:  # untrusted file: any failure inside the reader is bad data, not a bug of ours
         raise DataError(f"{path}: cannot read {fmt} ({type(exc).__name__}: {exc})") from exc
     notes += [f"{path.name}: {w.message}" for w in caught]
-    if suffix in (".edf", ".bdf"):
+    if is_edf:
         raw = _drop_export_padding(raw)
 
     plan = plan_channels(raw.ch_names, raw.get_channel_types(), channel_types, source=str(path))
     notes += plan.warnings
-    _scale_conductance(raw, plan.modalities)
+    if is_edf:
+        notes += edf_units(raw, header, plan.modalities, path)
+    else:
+        _scale_conductance(raw, plan.modalities)
     raw.rename_channels(dict(zip(raw.ch_names, plan.names)), verbose="error")
     types = {name: MODALITY_TYPES[m] for name, m in zip(plan.names, plan.modalities)}
     with warnings.catch_warnings():
@@ -119,31 +131,28 @@ def read_mne(
     return raws, notes
 
 
-def _check_edf_size(path: Path) -> None:
-    """DataError when an EDF/BDF header and the file size disagree (MNE would silently use the size)."""
+def _check_brainvision_files(header: Path) -> None:
+    """DataError unless the ``DataFile=`` and ``MarkerFile=`` of a BrainVision header name files beside it.
+
+    MNE joins the header's folder with whatever the key says, so ``DataFile=/etc/passwd`` or
+    ``../x.eeg`` would be read as EEG. Only a bare file name in the header's folder is accepted.
+    """
     try:
-        with path.open("rb") as f:
-            head = f.read(256)
-            n_signals = int(head[252:256].decode("ascii").strip())
-            spr_block = f.read(256 * n_signals)[216 * n_signals : 224 * n_signals]
-        version = head[:8]
-        n_records = int(head[236:244].decode("ascii").strip())
-        per_record = sum(int(spr_block[8 * i : 8 * i + 8].decode("ascii").strip()) for i in range(n_signals))
-    except (ValueError, UnicodeDecodeError, OSError) as exc:
-        raise DataError(f"{path}: cannot read EDF/BDF header ({exc})") from exc
-    if version not in _EDF_BYTES_PER_SAMPLE or n_signals < 1 or per_record < 1:
-        raise DataError(f"{path}: not an EDF/BDF header (version {version!r}, {n_signals} signals)")
-    header_bytes = 256 * (n_signals + 1)
-    record_bytes = per_record * _EDF_BYTES_PER_SAMPLE[version]
-    data_bytes = path.stat().st_size - header_bytes
-    if n_records == -1:  # allowed by the spec while recording: the size decides
-        n_records = data_bytes // record_bytes
-    if n_records < 1 or n_records * record_bytes != data_bytes:
-        raise DataError(
-            f"{path}: the header declares {n_records} data records of {record_bytes} bytes "
-            f"({n_records * record_bytes} bytes) but the file holds {data_bytes} bytes of data after its "
-            f"{header_bytes}-byte header: the file is truncated or its header is wrong"
-        )
+        text = header.read_bytes().decode("latin-1")
+    except OSError as exc:
+        raise DataError(f"{header}: cannot read the BrainVision header ({exc})") from exc
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key.lower() not in _BRAINVISION_FILE_KEYS or not value:
+            continue
+        beside = header.parent / value
+        outside = Path(value).name != value or "\\" in value or value in (".", "..")
+        if outside or (beside.exists() and not beside.is_file()):
+            raise DataError(
+                f"{header}: {key}={value!r} must name a regular file in the header's own folder "
+                f"({header.parent}); BrainVision data and marker files sit beside their header"
+            )
 
 
 def _check_claimed_size(raw: mne.io.BaseRaw, path: Path, fmt: str) -> None:
@@ -161,7 +170,7 @@ def _check_claimed_size(raw: mne.io.BaseRaw, path: Path, fmt: str) -> None:
 
 
 def _scale_conductance(raw: mne.io.BaseRaw, modalities: list[str]) -> None:
-    """EDA stored in µS or mS (EDF, BrainVision) to siemens; MNE scales only voltages."""
+    """EDA stored in µS or mS (BrainVision, GDF...) to siemens; MNE scales only voltages (EDF: edf_units)."""
     units = getattr(raw, "_orig_units", None) or {}
     for name, modality in zip(raw.ch_names, modalities):
         factor = si_factor(units.get(name))

@@ -25,12 +25,17 @@ stamps fitted by a line per segment). This module then turns the streams into
   the XDF meta-data conventions, and a warning says so.
 * A stream with no samples (or one sample, or no channels) is dropped with a
   warning in ``info["warnings"]``; so are pyxdf's own warnings.
+* ``streams`` selects streams by name or type, or, to tell apart streams that
+  share a name (two headsets both called ``Muse``), by ``"source_id:ID"``,
+  ``"hostname:HOST"`` or ``"index:N"`` (0-based, in the order of the file's
+  stream headers). Messages about a stream whose name is not unique give its
+  index, source_id and hostname.
 
-Before pyxdf runs, the chunk structure is checked (pyxdf trusts the sample
-counts it reads and would allocate or loop on a corrupt one): a corrupt chunk
-is a :class:`~biosig.errors.DataError` naming the byte offset; a file that
-ends inside a chunk (a recording that crashed) is read up to its last
-complete chunk, with a warning.
+Before pyxdf runs, the chunk structure is checked
+(:func:`biosig.io.xdf_chunks.check_chunks`): a corrupt chunk is a
+:class:`~biosig.errors.DataError` naming the byte offset; a file that ends
+inside a chunk (a recording that crashed) is read up to its last complete
+chunk, with a warning.
 """
 
 from __future__ import annotations
@@ -38,8 +43,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-import struct
-import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,12 +54,10 @@ import pyxdf
 
 from biosig.errors import BiosigError, DataError
 from biosig.io.channels import Recording, TimedSignal, no_events, normalise_name, plan_channels, si_factor
-
-XDF_MAGIC = b"XDF:"
-_ITEM_SIZES = {"double64": 8, "float32": 4, "int64": 8, "int32": 4, "int16": 2, "int8": 1}
-_TAG_MIN_LENGTH = {1: 2, 2: 6, 3: 7, 4: 22, 5: 18, 6: 6}  # tag + stream id + smallest content
+from biosig.io.xdf_chunks import check_chunks
 _MARKER_TYPE = re.compile(r"marker|event|trigger|stim", re.IGNORECASE)
 _RATE_TOLERANCE = 0.01
+_SELECTOR_KEYS = ("source_id", "hostname", "index")
 _DEFAULT_UNITS = {
     "eeg": "microvolts",
     "ecg": "microvolts",
@@ -82,7 +84,10 @@ def read_xdf(
     subject
         Subject id for the session.
     streams
-        Names or types of the streams to keep (default: all).
+        Selectors of the streams to keep (default: all); a stream is kept when
+        any selector matches it: its exact name or type, ``"source_id:ID"``,
+        ``"hostname:HOST"`` or ``"index:N"`` (0-based position among the
+        file's stream headers).
     channel_types
         Channel name -> type overrides, across all streams.
     irregular_sfreq
@@ -100,28 +105,28 @@ def read_xdf(
     DataError
         Naming the file (and stream): not XDF, a corrupt chunk, unreadable
         by pyxdf, a channel count that disagrees with the stream header,
-        non-finite or non-increasing stamps in an irregular stream, an
-        unknown stream in ``streams``.
+        non-finite or non-increasing stamps in an irregular stream, a
+        selector in ``streams`` that matches no stream.
     """
     path = Path(path)
     notes: list[str] = []
-    complete = _check_chunks(path)
+    complete = check_chunks(path)
     source: Any = path
     if complete < path.stat().st_size:
         notes.append(f"{path.name}: the file ends inside a chunk at byte {complete} (truncated); read what precedes it")
         with path.open("rb") as f:
             source = io.BytesIO(f.read(complete))
     loaded, header = _load(path, source, notes)
-    loaded = _select(loaded, streams, path)
+    name_counts = Counter(_text(s["info"], "name") for s in loaded)
 
     signals: list[TimedSignal] = []
     markers: list[pd.DataFrame] = []
     summary = []
     used_overrides: set[str] = set()
-    for stream in loaded:
+    for index, stream in _select(loaded, streams, path):
         info = stream["info"]
         name, kind = _text(info, "name"), _text(info, "type")
-        where = f"{path} stream {name!r}"
+        where = f"{path} stream {_identify(index, info) if name_counts[name] > 1 else repr(name)}"
         n = len(stream["time_stamps"])
         summary.append({"name": name, "type": kind, "samples": n, "nominal_srate": _text(info, "nominal_srate")})
         if n == 0:
@@ -157,83 +162,6 @@ def read_xdf(
     table = pd.concat(markers, ignore_index=True) if markers else no_events()
     info_out = {"source": "xdf", "file": str(path), "xdf_header": header, "xdf_streams": summary, "warnings": notes}
     return Recording(subject, signals, table.sort_values("time", kind="stable").reset_index(drop=True), info_out)
-
-
-# --------------------------------------------------------------------------- structure check
-
-
-def _check_chunks(path: Path) -> int:
-    """Byte offset where the last complete chunk ends; DataError for a corrupt chunk.
-
-    Written by hand because pyxdf allocates whatever a chunk's sample count
-    says before reading it (a flipped byte can ask for terabytes or loop for
-    hours over a string stream).
-    """
-    size = path.stat().st_size
-    channels: dict[int, tuple[int, str]] = {}
-    with path.open("rb") as f:
-        if f.read(4) != XDF_MAGIC:
-            raise DataError(f"{path}: not an XDF file (it does not start with {XDF_MAGIC!r})")
-        pos = 4
-        while pos < size:
-            head = f.read(1)
-            width = head[0]
-            if width not in (1, 4, 8):
-                raise DataError(f"{path}: corrupt XDF chunk at byte {pos}: invalid length field ({width})")
-            raw_length = f.read(width)
-            if len(raw_length) < width:
-                return pos
-            length = int.from_bytes(raw_length, "little")
-            body = pos + 1 + width
-            if body + length > size:
-                return pos
-            content = f.read(min(length, 4096))
-            tag = int.from_bytes(content[:2], "little") if length >= 2 else -1
-            # pyxdf reads exactly 16 bytes of a clock offset, so a longer one would misalign the rest
-            if tag not in _TAG_MIN_LENGTH or length < _TAG_MIN_LENGTH[tag] or (tag == 4 and length != 22):
-                raise DataError(f"{path}: corrupt XDF chunk at byte {pos}: tag {tag}, length {length}")
-            if tag == 2:
-                f.seek(body + 6)
-                channels[_stream_id(content)] = _header_channels(f.read(length - 6), path, pos)
-            elif tag == 3:
-                _check_samples(content, length, channels, path, pos)
-            pos = body + length
-            f.seek(pos)
-    return size
-
-
-def _stream_id(content: bytes) -> int:
-    return struct.unpack("<I", content[2:6])[0]
-
-
-def _header_channels(xml: bytes, path: Path, pos: int) -> tuple[int, str]:
-    try:
-        root = ET.fromstring(xml.decode("utf-8", "replace"))
-        count = int(root.findtext("channel_count", ""))
-        fmt = root.findtext("channel_format", "").strip()
-    except (ET.ParseError, ValueError) as exc:
-        raise DataError(f"{path}: corrupt XDF stream header at byte {pos} ({exc})") from exc
-    if count < 0 or fmt not in (*_ITEM_SIZES, "string"):
-        raise DataError(f"{path}: XDF stream header at byte {pos} has channel_count {count}, channel_format {fmt!r}")
-    return count, fmt
-
-
-def _check_samples(content: bytes, length: int, channels: dict[int, tuple[int, str]], path: Path, pos: int) -> None:
-    stream = _stream_id(content)
-    if stream not in channels:
-        raise DataError(f"{path}: XDF samples chunk at byte {pos} belongs to stream {stream}, which has no header")
-    width = content[6]
-    if width not in (1, 4, 8) or len(content) < 7 + width:
-        raise DataError(f"{path}: corrupt XDF samples chunk at byte {pos}: invalid sample count field")
-    count = int.from_bytes(content[7 : 7 + width], "little")
-    n_channels, fmt = channels[stream]
-    # Each sample takes a time-stamp flag byte, then its values (a string at least 2 bytes).
-    smallest = 1 + n_channels * (2 if fmt == "string" else _ITEM_SIZES[fmt])
-    if count * smallest > length - 7 - width:
-        raise DataError(
-            f"{path}: corrupt XDF samples chunk at byte {pos}: {count} samples of stream {stream} "
-            f"cannot fit in {length} bytes"
-        )
 
 
 # --------------------------------------------------------------------------- reading
@@ -274,15 +202,39 @@ def _text(info: Mapping[str, Any], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _select(streams: list[dict], wanted: Sequence[str] | None, path: Path) -> list[dict]:
+def _select(streams: list[dict], wanted: Sequence[str] | str | None, path: Path) -> list[tuple[int, dict]]:
+    """(index, stream) of the streams any selector in ``wanted`` matches (all when None), in file order."""
+    indexed = list(enumerate(streams))
     if wanted is None:
-        return streams
+        return indexed
     wanted = [wanted] if isinstance(wanted, str) else list(wanted)
-    have = {(_text(s["info"], "name"), _text(s["info"], "type")) for s in streams}
-    missing = [w for w in wanted if not any(w in pair for pair in have)]
+    missing = [w for w in wanted if not any(_matches(w, i, s["info"]) for i, s in indexed)]
     if missing:
-        raise DataError(f"{path}: no stream named or typed {missing}; it has {sorted(f'{n} ({t})' for n, t in have)}")
-    return [s for s in streams if _text(s["info"], "name") in wanted or _text(s["info"], "type") in wanted]
+        have = [f"{_identify(i, s['info'])} ({_text(s['info'], 'type')})" for i, s in indexed]
+        raise DataError(
+            f"{path}: no stream named or typed {missing}, nor matched by 'source_id:ID', 'hostname:HOST' or "
+            f"'index:N'; it has {have}"
+        )
+    return [(i, s) for i, s in indexed if any(_matches(w, i, s["info"]) for w in wanted)]
+
+
+def _matches(selector: str, index: int, info: Mapping[str, Any]) -> bool:
+    """Whether ``selector`` (a name, a type, ``source_id:ID``, ``hostname:HOST``, ``index:N``) picks the stream."""
+    if selector in (_text(info, "name"), _text(info, "type")):
+        return True
+    key, sep, value = str(selector).partition(":")
+    key = key.strip().lower()
+    if not sep or key not in _SELECTOR_KEYS:
+        return False
+    return value.strip() == (str(index) if key == "index" else _text(info, key))
+
+
+def _identify(index: int, info: Mapping[str, Any]) -> str:
+    """A stream's name with what tells it apart from same-named ones."""
+    return (
+        f"{_text(info, 'name')!r} (index {index}, source_id {_text(info, 'source_id')!r}, "
+        f"hostname {_text(info, 'hostname')!r})"
+    )
 
 
 def _nominal_rate(info: Mapping[str, Any], where: str) -> float:

@@ -42,6 +42,8 @@ class XdfStream:
     channel_types: list[str] | None = None
     channel_count: int | None = None  # default: the samples' width
     clock_offsets: list[tuple[float, float]] = field(default_factory=list)  # (collection time, offset value), s
+    source_id: str = ""  # written only when set
+    hostname: str = ""
 
 
 def _chunk(tag: int, content: bytes) -> bytes:
@@ -58,8 +60,10 @@ def _header_xml(s: XdfStream, count: int) -> bytes:
             kind = f"<type>{escape(s.channel_types[i])}</type>" if s.channel_types else ""
             parts.append(f"<channel><label>{escape(label)}</label>{kind}{unit}</channel>")
         channels = f"<channels>{''.join(parts)}</channels>"
+    origin = f"<source_id>{escape(s.source_id)}</source_id>" if s.source_id else ""
+    origin += f"<hostname>{escape(s.hostname)}</hostname>" if s.hostname else ""
     return (
-        f'<?xml version="1.0"?><info><name>{escape(s.name)}</name><type>{escape(s.type)}</type>'
+        f'<?xml version="1.0"?><info><name>{escape(s.name)}</name><type>{escape(s.type)}</type>{origin}'
         f"<channel_count>{count}</channel_count><nominal_srate>{s.nominal_srate}</nominal_srate>"
         f"<channel_format>{s.channel_format}</channel_format><created_at>0</created_at>"
         f"<desc>{channels}</desc></info>"
@@ -265,6 +269,27 @@ def test_two_eeg_streams_need_a_choice(tmp_path: Path) -> None:
     assert session.eeg.ch_names == ["Fp1", "Fp2", "Cz"] and len(session.eeg.annotations) == 3
     with pytest.raises(DataError, match=r"no stream named or typed \['Amp3'\]"):
         read_session(path, streams=["Amp3"])
+
+
+def test_same_named_streams_are_told_apart(tmp_path: Path) -> None:
+    first, second = eeg_stream(name="Muse"), eeg_stream(stream_id=9, name="Muse")
+    first.source_id, first.hostname = "muse-A", "pc1"
+    second.source_id, second.hostname = "muse-B", "pc2"
+    second.samples = second.samples * 2  # tells the two headsets apart in the data
+    path = write_xdf(tmp_path / "rec.xdf", [first, second, marker_stream()])
+    for streams in (None, ["Muse"]):
+        with pytest.raises(DataError, match=r"EEG comes from .*'Muse' \(index 0, source_id 'muse-A'.*'Muse' \(index 1, "
+                           r"source_id 'muse-B', hostname 'pc2'\).*'source_id:ID', 'hostname:HOST' or 'index:N'"):
+            read_session(path, streams=streams)
+    peaks = {}
+    for selector in ("index:1", "source_id:muse-B", "hostname:pc2", "index:0", "source_id:muse-A", "hostname:pc1"):
+        session = read_session(path, streams=[selector, "Markers"])
+        assert session.eeg.ch_names == ["Fp1", "Fp2", "Cz"] and len(session.eeg.annotations) == 3
+        peaks[selector] = np.abs(session.eeg.get_data()).max()
+    assert peaks["index:1"] == peaks["source_id:muse-B"] == peaks["hostname:pc2"] == pytest.approx(200e-6)
+    assert peaks["index:0"] == peaks["source_id:muse-A"] == peaks["hostname:pc1"] == pytest.approx(100e-6)
+    with pytest.raises(DataError, match=r"no stream named or typed \['index:7'\], nor matched by .*'Muse' \(index 1"):
+        read_session(path, streams=["index:7"])
 
 
 def test_gap_in_a_regular_stream(tmp_path: Path) -> None:

@@ -1,26 +1,13 @@
-"""Wearable exports and plain tables: Empatica E4 folders, CSV/TSV/TXT, Parquet, OpenSignals text.
+"""Plain tables: CSV/TSV/TXT, Parquet and OpenSignals text (:func:`read_table`).
 
-**Empatica E4** (:func:`read_e4`): one folder, one file per sensor.
-``EDA.csv``, ``BVP.csv``, ``TEMP.csv``, ``HR.csv`` and ``ACC.csv`` hold the
-session start (unix s, UTC; one per column) in row 1, the rate (Hz) in row
-2, then samples; ``IBI.csv`` holds ``<start>, IBI`` then ``t, ibi`` rows (beat
-time after the start and the interval ending there, s); ``tags*.csv`` holds
-button presses as unix times. They become: EDA in siemens (the file is µS),
-``bvp`` (the PPG as stored), ``temp`` (°C), ``hr`` (bpm), ``acc`` in m/s²
-(the file is 1/64 g), tags as ``tag`` events, and each inter-beat interval as
-an ``IBI`` event spanning the interval (onset = beat time - ibi, duration =
-ibi). The session starts at the EDA start; HR, which the E4 first reports
-10 s in, is NaN before that (``BAD_ACQ_SKIP``). A sensor file with a header
-but no samples, or an empty file, is dropped with a warning.
-
-**Tables** (:func:`read_table`): one recording per file, a column per
-channel and optionally a time column.
+One recording per file, a column per channel and optionally a time column.
 
 * The time column is ``time_column`` or the first column named ``time``,
   ``times``, ``t``, ``timestamp``, ``time_s``, ``seconds`` or ``datetime``;
   numbers are in ``time_unit`` (``"s"``, ``"ms"``, ``"us"``, ``"ns"``),
   text is parsed as date-times (UTC when no zone is given, which also sets
-  the session's ``meas_date``).
+  the session's ``meas_date``; pandas holds 1677 to 2262, a date-time
+  outside that is a :class:`~biosig.errors.DataError`).
 * A regular time column (every step within 1 % of the mean) gives the rate.
   An irregular one is a :class:`~biosig.errors.DataError` naming the line,
   unless ``sfreq`` is given (linear interpolation onto that grid; the stamps
@@ -29,7 +16,8 @@ channel and optionally a time column.
   slope of a least-squares line through the stamps, as pyxdf dejitters).
 * Without a time column ``sfreq`` (Hz) is required.
 * A file whose first row is all numbers has no header: channels are named
-  ``names`` or ``CH1``, ``CH2``...
+  ``names`` or ``CH1``, ``CH2``...; two columns of the same name (in the
+  header or in ``names``) are a :class:`~biosig.errors.DataError` naming it.
 * Values are taken as SI unless ``units`` maps a channel to a unit
   (``{"EDA": "uS", "ECG": "mV"}``); channel types are inferred from the
   names, overridable with ``channel_types``.
@@ -40,6 +28,7 @@ channel and optionally a time column.
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -49,148 +38,13 @@ import pandas as pd
 from biosig.errors import ConfigError, DataError
 from biosig.io.channels import Recording, TimedSignal, no_events, plan_channels, si_factor
 
-#: E4 sensor file -> (modality, channel names, factor to the unit the session keeps).
-E4_SIGNALS: dict[str, tuple[str, tuple[str, ...], float]] = {
-    "EDA.csv": ("eda", ("EDA",), 1e-6),
-    "BVP.csv": ("bvp", ("BVP",), 1.0),
-    "TEMP.csv": ("temp", ("TEMP",), 1.0),
-    "HR.csv": ("hr", ("HR",), 1.0),
-    "ACC.csv": ("acc", ("ACC_X", "ACC_Y", "ACC_Z"), 9.80665 / 64),
-}
-E4_FILES: tuple[str, ...] = (*E4_SIGNALS, "IBI.csv")
 TIME_COLUMNS: tuple[str, ...] = ("time", "times", "t", "timestamp", "time_s", "seconds", "datetime")
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".txt", ".parquet")
 OPENSIGNALS_MAGIC = "# Simple Text Format"
 PARQUET_MAGIC = b"PAR1"
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+_DATE_RANGE = "the years 1677 to 2262 that pandas holds"
 _JITTER_TOLERANCE = 0.01  # largest deviation of a time step from the mean, as a fraction of it
-
-
-# --------------------------------------------------------------------------- Empatica E4
-
-
-def is_e4_folder(folder: Path) -> bool:
-    """Whether ``folder`` holds at least one E4 sensor file."""
-    return folder.is_dir() and any((folder / name).is_file() for name in E4_FILES)
-
-
-def read_e4(folder: Path, *, subject: str) -> Recording:
-    """Read an Empatica E4 export folder (see the module docstring).
-
-    Parameters
-    ----------
-    folder
-        Folder with the E4 CSV files.
-    subject
-        Subject id for the session.
-
-    Returns
-    -------
-    Recording
-        On the unix clock: one block per sensor file, ``tag`` and ``IBI`` events.
-
-    Raises
-    ------
-    DataError
-        Naming the file: non-numeric cells, start times or rates that differ
-        between columns, a wrong number of columns, a non-positive rate.
-    """
-    folder = Path(folder)
-    notes: list[str] = []
-    signals = []
-    for name, (modality, channels, factor) in E4_SIGNALS.items():
-        path = folder / name
-        if path.is_file():
-            signal = _read_e4_signal(path, modality, channels, factor, notes)
-            if signal is not None:
-                signals.append(signal)
-    if not signals:
-        raise DataError(f"{folder}: no E4 sensor file with samples (looked for {list(E4_SIGNALS)})")
-    events = [_read_e4_ibi(folder / "IBI.csv", notes)] if (folder / "IBI.csv").is_file() else []
-    events += [_read_e4_tags(path) for path in sorted(folder.glob("tags*.csv"))]
-    markers = pd.concat(events, ignore_index=True) if events else no_events()
-    info = {"source": "empatica-e4", "file": str(folder), "warnings": notes}
-    return Recording(subject, signals, markers, info, unix_clock=True)
-
-
-def _numeric_csv(path: Path, notes: list[str]) -> pd.DataFrame | None:
-    """All cells of a headerless CSV as floats; None (with a note) for an empty file."""
-    try:
-        table = pd.read_csv(path, header=None, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        notes.append(f"{path}: empty file; dropped")
-        return None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"{path}: cannot parse CSV ({exc})") from exc
-    values = table.apply(pd.to_numeric, errors="coerce")
-    bad = np.argwhere(~np.isfinite(values.to_numpy(dtype=float)))
-    if bad.size:
-        row, col = bad[0]
-        raise DataError(
-            f"{path}: {len(bad)} empty or non-numeric cells (first at line {row + 1}, column {col + 1}: "
-            f"{table.iat[row, col]!r})"
-        )
-    return values
-
-
-def _read_e4_signal(
-    path: Path, modality: str, channels: tuple[str, ...], factor: float, notes: list[str]
-) -> TimedSignal | None:
-    values = _numeric_csv(path, notes)
-    if values is None:
-        return None
-    if values.shape[1] != len(channels):
-        raise DataError(
-            f"{path}: {values.shape[1]} columns where an E4 {path.name} has {len(channels)} ({list(channels)})"
-        )
-    if len(values) < 2:
-        raise DataError(f"{path}: an E4 file needs the start time and the rate in its first two rows")
-    start, rate = values.iloc[0].to_numpy(), values.iloc[1].to_numpy()
-    if np.ptp(start) > 0 or np.ptp(rate) > 0:
-        raise DataError(f"{path}: the columns disagree on the start time {start.tolist()} or rate {rate.tolist()}")
-    if not rate[0] > 0:
-        raise DataError(f"{path}: sampling rate {rate[0]} Hz in row 2 is not positive")
-    if len(values) < 4:
-        notes.append(f"{path}: fewer than 2 samples; dropped")
-        return None
-    data = values.iloc[2:].to_numpy(dtype=float).T * factor
-    return TimedSignal(str(path), modality, list(channels), data, float(rate[0]), float(start[0]))
-
-
-def _read_e4_ibi(path: Path, notes: list[str]) -> pd.DataFrame:
-    try:
-        table = pd.read_csv(path, header=None, skipinitialspace=True, dtype=str)
-    except pd.errors.EmptyDataError:
-        notes.append(f"{path}: empty file; no IBI events")
-        return no_events()
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"{path}: cannot parse CSV ({exc})") from exc
-    if table.shape[1] != 2:
-        raise DataError(f"{path}: {table.shape[1]} columns where an E4 IBI.csv has 2 (time, IBI)")
-    start = pd.to_numeric(table.iat[0, 0], errors="coerce")
-    rows = table.iloc[1:].apply(pd.to_numeric, errors="coerce")
-    bad = rows.isna().any(axis=1).to_numpy()
-    if not np.isfinite(start) or bad.any():
-        line = 1 if not np.isfinite(start) else int(np.flatnonzero(bad)[0]) + 2
-        raise DataError(f"{path}: line {line} is not numeric (expected '<start>, IBI' then 'time, ibi' rows)")
-    beat, ibi = rows[0].to_numpy(float), rows[1].to_numpy(float)
-    return pd.DataFrame({"time": start + beat - ibi, "description": "IBI", "duration": ibi})
-
-
-def _read_e4_tags(path: Path) -> pd.DataFrame:
-    try:
-        values = pd.read_csv(path, header=None).iloc[:, 0]
-    except pd.errors.EmptyDataError:  # no button press: the E4 writes an empty file
-        return no_events()
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"{path}: cannot parse CSV ({exc})") from exc
-    times = pd.to_numeric(values, errors="coerce")
-    if times.isna().any():
-        raise DataError(f"{path}: line {int(np.flatnonzero(times.isna())[0]) + 1} is not a unix time")
-    return pd.DataFrame({"time": times.to_numpy(float), "description": "tag", "duration": 0.0})
-
-
-# --------------------------------------------------------------------------- tables
 
 
 def is_opensignals(path: Path) -> bool:
@@ -305,9 +159,16 @@ def _load_table(path: Path, names: Sequence[str] | None) -> pd.DataFrame:
         table = pd.read_csv(path, sep=sep or r"\s+", header=0 if header_row else None)
     except Exception as exc:  # pandas/pyarrow on an untrusted file: any parse failure is bad data
         raise DataError(f"{path}: cannot parse the table ({type(exc).__name__}: {exc})") from exc
-    if table.columns.duplicated().any():
-        raise DataError(f"{path}: duplicate column names {list(table.columns[table.columns.duplicated()])}")
+    if header_row:
+        _check_unique([c.strip() for c in cells], path, "the header row")  # pandas would rename to 'ECG.1'
     return _named(table, names, path, header_row=header_row)
+
+
+def _check_unique(columns: Sequence[object], path: Path, where: str) -> None:
+    """DataError naming the column names that ``where`` (the header, ``names=``...) repeats."""
+    repeated = sorted(name for name, count in Counter(str(c) for c in columns).items() if count > 1)
+    if repeated:
+        raise DataError(f"{path}: {where} has the column names {repeated} more than once; each channel needs its own")
 
 
 def _all_numbers(cells: Sequence[str]) -> bool:
@@ -320,9 +181,11 @@ def _named(table: pd.DataFrame, names: Sequence[str] | None, path: Path, header_
     if names is None:
         if not header_row:
             table.columns = [f"CH{i + 1}" for i in range(table.shape[1])]
+        _check_unique(list(table.columns), path, "the table")
         return table
     if len(names) != table.shape[1]:
         raise DataError(f"{path}: names= gives {len(names)} names for {table.shape[1]} columns")
+    _check_unique(list(names), path, "the list of channel names")
     table.columns = [str(n) for n in names]
     return table
 
@@ -370,13 +233,24 @@ def _times(column: pd.Series, unit: str, path: Path, name: str) -> tuple[np.ndar
             rows = (bad[:5] + 1).tolist()
             raise DataError(f"{path}: time column {name!r} has empty or non-numeric cells at data rows {rows}")
         return numbers.to_numpy(dtype=float) * _TIME_UNITS[unit], False
-    stamps = pd.to_datetime(column, format="mixed", utc=True, errors="coerce")
+    stamps = _date_times(column, path, name)
     bad = np.flatnonzero(stamps.isna().to_numpy())
     if bad.size:
         rows = (bad[:5] + 1).tolist()
         raise DataError(f"{path}: time column {name!r} has cells that are neither numbers nor date-times (rows {rows})")
-    unix = (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+    try:
+        unix = (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+    except (OverflowError, ValueError) as exc:  # pandas' OutOfBoundsDatetime is a ValueError
+        raise DataError(f"{path}: time column {name!r} has date-times outside {_DATE_RANGE} ({exc})") from exc
     return unix, True
+
+
+def _date_times(column: pd.Series, path: Path, name: str) -> pd.Series:
+    """A text time column as UTC date-times (NaT where a cell is none); DataError outside 1677-2262."""
+    try:
+        return pd.to_datetime(column, format="mixed", utc=True, errors="coerce")
+    except (OverflowError, ValueError) as exc:  # pandas' OutOfBoundsDatetime is a ValueError
+        raise DataError(f"{path}: time column {name!r} has date-times outside {_DATE_RANGE} ({exc})") from exc
 
 
 def _positive_rate(sfreq: float, path: Path) -> float:
