@@ -14,7 +14,8 @@ Keras they rescale the weights after each optimiser step, so the trainer calls
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -168,6 +169,77 @@ def build_model(name: str, *, seed: int = 0, **hparams: Any) -> EEGModel:
     """
     config = make_config(name, **hparams)
     return MODELS[name](config, seed=seed)  # type: ignore[call-arg]
+
+#: Largest integer hyper-parameter (filters, kernel taps, hops, hidden units, classes...) accepted when a
+#: model is rebuilt from saved weights (:func:`model_for_weights`); the zoo's defaults are 64 or less.
+MAX_HPARAM = 1024
+#: Input sizes may be larger: ``n_times`` up to 128 s at 512 Hz, ``n_channels``.
+MAX_INPUT_HPARAM = 2**16
+_INPUT_HPARAMS = ("n_times", "n_channels")
+#: Largest number of values (weights and statistics) of a model rebuilt from saved weights (128 MB in float32).
+MAX_MODEL_VALUES = 2**25
+
+
+def model_for_weights(
+    name: str, hparams: Mapping[str, Any], state: Mapping[str, torch.Tensor], source: str = "checkpoint"
+) -> EEGModel:
+    """Rebuild model ``name`` with ``hparams`` and load the saved weights ``state`` into it, in eval mode.
+
+    Nothing is allocated for the model before the hyper-parameters are known
+    to fit the weights: they are validated (:func:`make_config`), every
+    integer among them is bounded (:data:`MAX_HPARAM`, input sizes
+    :data:`MAX_INPUT_HPARAM`), the model is laid out on PyTorch's ``meta``
+    device (shapes only) and its size bounded (:data:`MAX_MODEL_VALUES`), and
+    each of its tensors is compared with ``state``'s. A checkpoint of a few KB
+    therefore cannot make the loader build a model of GBs.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``source`` and the hyper-parameter: ``hparams`` not a mapping,
+        unknown or invalid, out of bounds, or not fitting the weights (the
+        message gives the tensors whose shapes differ).
+    """
+    if not isinstance(hparams, Mapping):
+        raise ConfigError(f"{source}: metadata 'hparams' must be a mapping of hyper-parameters, got {hparams!r:.80}")
+    try:
+        config = make_config(name, **hparams)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    for key, value in hparams.items():
+        limit = MAX_INPUT_HPARAM if key in _INPUT_HPARAMS else MAX_HPARAM
+        values = value if isinstance(value, list | tuple) else [value]
+        too_large = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > limit]
+        if too_large:
+            raise ConfigError(f"{source}: hparam {key}={value!r:.80} is out of bounds (at most {limit})")
+    with torch.device("meta"):
+        layout = MODELS[name](config, seed=0)  # type: ignore[call-arg]
+    expected = {k: tuple(v.shape) for k, v in layout.state_dict().items()}
+    n_values = sum(math.prod(shape) for shape in expected.values())
+    if n_values > MAX_MODEL_VALUES:
+        raise ConfigError(
+            f"{source}: hparams {dict(hparams)} make a model of {n_values} values (at most {MAX_MODEL_VALUES})"
+        )
+    saved = {k: tuple(v.shape) for k, v in state.items()}
+    if set(saved) != set(expected):
+        raise ConfigError(
+            f"{source}: weights do not fit model {name!r} with its hparams: missing {sorted(set(expected) - set(saved))}, "
+            f"unexpected {sorted(set(saved) - set(expected))}"
+        )
+    differ = {k: (saved[k], shape) for k, shape in expected.items() if saved[k] != shape}
+    if differ:
+        dims = {d for saved_shape, shape in differ.values() for d in shape if d not in saved_shape}
+        named = [f"{k}={v}" for k, v in hparams.items() if isinstance(v, int) and not isinstance(v, bool) and v in dims]
+        tensors = "; ".join(f"{k}: saved {s}, hparams give {e}" for k, (s, e) in sorted(differ.items()))
+        raise ConfigError(
+            f"{source}: hparams {', '.join(named) or dict(hparams)} do not fit the weights of model {name!r} ({tensors})"
+        )
+    model = MODELS[name](config, seed=0)  # type: ignore[call-arg]
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ConfigError(f"{source}: weights do not fit model {name!r} with its hparams: {exc}") from None
+    return model.eval()
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,9 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
     Raises
     ------
     DataError
-        The file is missing, not a checkpoint of this format, or holds
-        anything but tensors and the JSON metadata.
+        The file is missing, not a checkpoint of this format, holds
+        anything but tensors and the JSON metadata, or its metadata is not
+        a JSON object (the message names the file).
     """
     path = Path(path)
     if not path.is_file():
@@ -60,4 +61,10 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
     state = blob.get("state_dict")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise DataError(f"checkpoint {path}: state_dict must map names to tensors")
-    return state, json.loads(blob["metadata"])
+    try:
+        metadata = json.loads(blob["metadata"])
+    except (ValueError, RecursionError) as exc:
+        raise DataError(f"checkpoint {path}: its metadata is not JSON ({exc})") from None
+    if not isinstance(metadata, dict):
+        raise DataError(f"checkpoint {path}: its metadata must be a JSON object, got a {type(metadata).__name__}")
+    return state, metadata
