@@ -1,6 +1,7 @@
 """Model zoo: HiSTN and its baselines on one typed base with a registry.
 
 * ``histn``: HiSTN (Kuang et al. 2024) on raw windows ``(batch, channel, time)``, any region hierarchy;
+* ``hierarchical_gnn``: HiSTN's hierarchy with any PyG channel conv (raw windows or a PyG batch of them);
 * ``eegnet``: EEGNet-8,2 (Lawhern et al. 2018) on raw windows ``(batch, channel, time)``;
 * ``dgcnn``: DGCNN (Song et al. 2018, TorchEEG's formulation) on DE ``(batch, channel, band)``;
 * ``logreg_de``: logistic regression (one linear layer) on DE ``(batch, channel, band)``;
@@ -26,6 +27,7 @@ from .base import (
 )
 from .dgcnn import DGCNN, DGCNNConfig
 from .eegnet import EEGNet, EEGNetConfig
+from .hierarchical_gnn import HierarchicalGNN, HierarchicalGNNConfig, histn_equivalent
 from .histn import HiSTN, HiSTNConfig
 from .logreg_de import LogRegDE, LogRegDEConfig
 from .topomap_cnn import TopomapCNN, TopomapCNNConfig
@@ -39,6 +41,8 @@ __all__ = [
     "EEGNetConfig",
     "HiSTN",
     "HiSTNConfig",
+    "HierarchicalGNN",
+    "HierarchicalGNNConfig",
     "LogRegDE",
     "LogRegDEConfig",
     "ModelConfig",
@@ -48,6 +52,7 @@ __all__ = [
     "TopomapCNNConfig",
     "build_model",
     "count_parameters",
+    "histn_equivalent",
     "make_config",
     "parameter_table",
     "predict",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_registry_holds_every_model_and_the_table_counts_them() -> None:
-    assert set(MODELS) == {"histn", *BASELINES}
+    assert set(MODELS) == {"histn", "hierarchical_gnn", *BASELINES}
     table = {row.name: row for row in parameter_table(n_outputs=5)}
     assert table["histn"].trainable == 1181
     # EEGNet-8,2, 14 ch x 128 samples: conv 64x8, BN 2x8, depthwise 14x16, BN 2x16,
@@ -171,7 +171,7 @@ def test_predict_regression_and_eval_mode() -> None:
 
 
 def test_registry_errors_name_the_problem() -> None:
-    with pytest.raises(ConfigError, match=r"unknown model 'gcn'; registered models: dgcnn, eegnet, histn"):
+    with pytest.raises(ConfigError, match=r"unknown model 'gcn'; registered models: dgcnn, eegnet, hierarchical_gnn, histn"):
         build_model("gcn")
     with pytest.raises(ConfigError, match=r"unknown hyper-parameter 'n_chans'; allowed: n_outputs, output, n_channels"):
         build_model("eegnet", n_chans=14)
