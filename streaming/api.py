@@ -15,7 +15,9 @@ resolved) and gets the features minus the calibration rest's level;
 ``interpolate`` and ``ica`` choose the live bad-channel interpolation and a
 fixed ICA cleaning (:mod:`streaming.spatial`). Every window is published on
 the ``biosig-affect`` outlet, logged if asked, and queued for the iterator; state changes go to
-``biosig-affect-markers`` (:mod:`streaming.outlet`). When the EEG stream is
+``biosig-affect-markers`` and each window's per-channel quality to
+``biosig-affect-quality`` (:mod:`streaming.outlet`); a Parquet log is
+readable after any kill (:mod:`streaming.prediction_log`). When the EEG stream is
 lost, the segment ends (filters and windows restart once samples return),
 so no prediction ever covers the gap. The iterator's queue is bounded and
 drops its oldest window when the consumer is slow (``stats()["dropped"]``).
@@ -55,7 +57,8 @@ from streaming.calibrate import StreamCalibrator
 from streaming.inlet import StreamQuery, StreamReader
 from streaming.model_io import LiveModel, load_live_model
 from streaming.online import OnlinePipeline, QualityConfig, WindowResult
-from streaming.outlet import AFFECT_STREAM_NAME, AffectOutlet, DropOldestQueue, PredictionLog
+from streaming.outlet import AFFECT_STREAM_NAME, AffectOutlet, DropOldestQueue
+from streaming.prediction_log import PredictionLog
 from streaming.session_processing import SessionProcessing
 from streaming.session_streams import ReaderOptions, check_peripheral_streams, peripheral_channel
 from streaming.spatial import ica_map, load_ica

@@ -32,10 +32,11 @@ class Event:
     ----------
     kind
         ``stream_lost``, ``stream_recovered`` (stream readers); ``gap``,
-        ``clock_jump``, ``bad_window``, ``quality_restored`` (the online
-        pipeline); ``calibrating`` (a rest calibration started or restarted)
-        and ``calibrated`` (its statistics are in force;
-        :mod:`streaming.calibrate`); ``buffer_overrun`` (the live session).
+        ``clock_jump``, ``bad_window``, ``quality_restored``, ``channel_bad``,
+        ``channel_restored`` (the online pipeline); ``calibrating`` (a rest
+        calibration started or restarted) and ``calibrated`` (its statistics
+        are in force; :mod:`streaming.calibrate`); ``buffer_overrun`` and
+        ``layout_changed`` (the live session).
     time
         LSL time of the event, s.
     detail
@@ -45,6 +46,67 @@ class Event:
     kind: str
     time: float
     detail: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One readable line, e.g. ``"bad window: quality 0.93 (flat: F8)"``, for consoles and event lists.
+
+        The marker stream keeps the structured JSON form
+        (:func:`streaming.outlet.marker_text`); kinds without a rendering of
+        their own read ``"kind: key=value, ..."``.
+        """
+        d = self.detail
+        render = _DESCRIBE.get(self.kind)
+        try:
+            if render is not None:
+                return render(d)
+        except (KeyError, TypeError, ValueError):
+            pass  # unexpected details: the generic form below still says everything
+        fields = ", ".join(f"{k}={_short(v)}" for k, v in d.items())
+        return f"{self.kind.replace('_', ' ')}: {fields}" if fields else self.kind.replace("_", " ")
+
+
+def _short(value: Any) -> str:
+    """A detail value for reading: floats to 2 decimals, lists joined by commas."""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, list | tuple):
+        return ",".join(_short(v) for v in value)
+    return str(value)
+
+
+def _quality(d: dict[str, Any]) -> str:
+    reasons = "; ".join(d.get("reasons") or ())
+    return f"quality {d['quality']:.2f}" + (f" ({reasons})" if reasons else "")
+
+
+def _layout(d: dict[str, Any]) -> str:
+    old, new = list(d["old_channels"]), list(d["new_channels"])
+    what = [f"{len(old)} -> {len(new)} channels"] if len(old) != len(new) else []
+    added, removed = [c for c in new if c not in old], [c for c in old if c not in new]
+    what += [f"added {','.join(added)}"] if added else []
+    what += [f"removed {','.join(removed)}"] if removed else []
+    if not added and not removed and old != new:
+        what.append("channels reordered")
+    if d.get("old_rate") != d.get("new_rate"):
+        what.append(f"rate {d['old_rate']:g} -> {d['new_rate']:g} Hz")
+    return f"layout changed: {d['stream']} came back with {'; '.join(what) or 'another layout'}; stopping"
+
+
+_DESCRIBE: dict[str, Any] = {
+    "stream_lost": lambda d: f"stream lost: {d['stream']} ({d['reason']})",
+    "stream_recovered": lambda d: f"stream recovered: {d['stream']}",
+    "gap": lambda d: f"gap of {d['jump_s']:.2f} s in the stamps: filters and windows restart",
+    "clock_jump": lambda d: f"clock jump of {d['jump_s']:+.2f} s: filters and windows restart",
+    "bad_window": lambda d: f"bad window: {_quality(d)}",
+    "quality_restored": lambda d: f"quality restored: {d['quality']:.2f}",
+    "channel_bad": lambda d: f"channel {d['channel']} bad ({'; '.join(d['reasons']) or 'bad'}): "
+    + ("interpolated" if d.get("interpolated") else "not interpolated") + " until it recovers",
+    "channel_restored": lambda d: f"channel {d['channel']} restored",
+    "calibrating": lambda d: f"calibrating: {d['seconds']:g} s of rest needed ({d['reason']})",
+    "calibrated": lambda d: f"calibrated on {d['seconds']:g} s of rest",
+    "buffer_overrun": lambda d: f"buffer overrun: {d['samples']} samples of {d['stream']} lost (processing behind)",
+    "layout_changed": _layout,
+}
 
 
 @dataclass

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +41,7 @@ from biosig.errors import DataError
 from streaming.buffer import Event, RingBuffer
 from streaming.discovery import ChannelLayout, StreamQuery, describe_info, resolve
 
-__all__ = ["ChannelLayout", "LiveInlet", "ReaderStats", "StreamQuery", "StreamReader", "describe_info", "resolve"]
+__all__ = ["ChannelLayout", "LayoutChangedError", "LiveInlet", "ReaderStats", "StreamQuery", "StreamReader", "describe_info", "resolve"]
 
 
 class LiveInlet:
@@ -97,6 +98,30 @@ class LiveInlet:
             self.inlet.close_stream()
         except Exception:  # noqa: BLE001 - closing a lost inlet can fail in many ways; nothing to do about it
             pass
+
+
+class LayoutChangedError(DataError):
+    """A stream came back with other channels or another rate than it had (the reader stops).
+
+    Attributes
+    ----------
+    stream
+        The stream's name.
+    old_channels, new_channels
+        Channel names before and after.
+    old_rate, new_rate
+        Nominal rates before and after, Hz.
+    """
+
+    def __init__(
+        self, stream: str, old_channels: Sequence[str], old_rate: float, new_channels: Sequence[str], new_rate: float
+    ) -> None:
+        self.stream, self.old_rate, self.new_rate = stream, float(old_rate), float(new_rate)
+        self.old_channels, self.new_channels = list(old_channels), list(new_channels)
+        super().__init__(
+            f"LSL stream {stream!r} came back with other channels or rate: {self.new_channels} at "
+            f"{new_rate:g} Hz instead of {self.old_channels} at {old_rate:g} Hz"
+        )
 
 
 @dataclass
@@ -226,9 +251,6 @@ class StreamReader(threading.Thread):
             return False  # the stream vanished again while connecting; keep looking
         if inlet.layout.names != self.layout.names or inlet.rate != self.rate:
             inlet.close()
-            raise DataError(
-                f"LSL stream {self.name_!r} came back with other channels or rate: {list(inlet.layout.names)} at "
-                f"{inlet.rate:g} Hz instead of {list(self.layout.names)} at {self.rate:g} Hz"
-            )
+            raise LayoutChangedError(self.name_, self.layout.names, self.rate, inlet.layout.names, inlet.rate)
         self._inlet = inlet
         return True

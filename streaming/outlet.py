@@ -1,4 +1,4 @@
-"""What the live pipeline publishes: the affect stream, the marker stream, a prediction log.
+"""What the live pipeline publishes: the affect, marker and channel-quality streams; the bounded queue.
 
 Call :func:`streaming.lslconfig.use_lsl_config` before importing this module.
 
@@ -30,7 +30,19 @@ LSL time: ``{"event": kind, ...details}`` with kinds ``stream_lost``
 ``clock_jump`` (``from``, ``to``, ``jump_s``: the segment restarts),
 ``bad_window`` (``quality``, ``reasons``: the first low-quality window of a
 run), ``quality_restored`` (``quality``) and ``buffer_overrun``
-(``stream``, ``samples``).
+(``stream``, ``samples``), ``channel_bad`` (``channel``, ``reasons``,
+``interpolated``: it turned persistently bad) and ``channel_restored``
+(``channel``), ``layout_changed`` (``stream``, ``old_channels``,
+``new_channels``, ``old_rate``, ``new_rate``: the stream came back with
+another layout and the session stops). :meth:`streaming.buffer.Event.describe`
+renders an event as one readable line.
+
+**``biosig-affect-quality``** (type ``Quality``, float32, one channel per
+EEG channel of the model in its order, labels in ``channels/channel``, nominal
+rate ``1 / hop``): per window and channel 1 (good), 0 (bad in the window or
+persistently bad), NaN while the filters warm up, stamped as the window's
+affect sample (:attr:`streaming.online.WindowResult.channel_quality`); what
+the live view's channel-quality panel reads (:mod:`streaming.liveview`).
 
 **Slow consumers never block the pipeline.** LSL outlets do not wait for
 their consumers (liblsl buffers per consumer and drops the oldest). The
@@ -41,13 +53,10 @@ oldest item is dropped when full and the drop is counted.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import threading
 from collections import deque
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pylsl
@@ -60,12 +69,12 @@ AFFECT_STREAM_NAME = "biosig-affect"
 AFFECT_STREAM_TYPE = "Affect"
 MARKER_STREAM_NAME = f"{AFFECT_STREAM_NAME}-markers"
 MARKER_STREAM_TYPE = "Markers"
+QUALITY_STREAM_NAME = f"{AFFECT_STREAM_NAME}-quality"
+QUALITY_STREAM_TYPE = "Quality"
 #: Channels of the affect stream, in order.
 AFFECT_CHANNELS: tuple[str, ...] = ("valence", "arousal", "valence_confidence", "arousal_confidence", "quality")
 _UNITS = {"valence": "rating", "arousal": "rating", "valence_confidence": "probability",
           "arousal_confidence": "probability", "quality": "fraction"}  # fmt: skip
-#: Columns of the prediction log.
-LOG_COLUMNS: tuple[str, ...] = ("timestamp", "t_first", "window", "segment", *AFFECT_CHANNELS, "reasons")
 
 
 def affect_row(result: WindowResult) -> list[float]:
@@ -76,6 +85,22 @@ def affect_row(result: WindowResult) -> list[float]:
 def marker_text(event: Event) -> str:
     """The marker string of an event: ``{"event": kind, ...detail}`` as JSON."""
     return json.dumps({"event": event.kind, **event.detail}, allow_nan=False, default=str)
+
+
+def describe_marker(text: str, stamp: float = 0.0) -> str:
+    """A marker string as one readable line (:meth:`~streaming.buffer.Event.describe`); other text unchanged.
+
+    For event lists that read the marker stream (the live view): ``text`` is
+    a sample of ``NAME-markers``, ``stamp`` its LSL time, s.
+    """
+    try:
+        fields = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(fields, dict) or not isinstance(fields.get("event"), str):
+        return text
+    kind = fields.pop("event")
+    return Event(kind, stamp, fields).describe()
 
 
 class AffectOutlet:
@@ -91,7 +116,10 @@ class AffectOutlet:
         LSL source id of the affect stream; the marker stream appends ``-markers``.
     name
         Stream name (default :data:`AFFECT_STREAM_NAME`); the marker stream is ``<name>-markers``
-        (:data:`MARKER_STREAM_NAME` by default).
+        (:data:`MARKER_STREAM_NAME` by default), the quality stream ``<name>-quality``.
+    channels
+        EEG channel names of the per-channel quality stream (its labels, in
+        the model's order); empty: no quality stream.
     """
 
     def __init__(
@@ -101,11 +129,12 @@ class AffectOutlet:
         models: Sequence[str] = (),
         source_id: str = "biosig-affect",
         name: str = AFFECT_STREAM_NAME,
+        channels: Sequence[str] = (),
     ) -> None:
         info = pylsl.StreamInfo(name, AFFECT_STREAM_TYPE, len(AFFECT_CHANNELS), 1.0 / hop, pylsl.cf_float32, source_id)
-        channels = info.desc().append_child("channels")
+        affect_channels = info.desc().append_child("channels")
         for label in AFFECT_CHANNELS:
-            ch = channels.append_child("channel")
+            ch = affect_channels.append_child("channel")
             ch.append_child_value("label", label)
             ch.append_child_value("unit", _UNITS[label])
             ch.append_child_value("type", "Affect")
@@ -118,19 +147,35 @@ class AffectOutlet:
             f"{name}-markers", MARKER_STREAM_TYPE, 1, pylsl.IRREGULAR_RATE, pylsl.cf_string, f"{source_id}-markers"
         )
         self.markers = pylsl.StreamOutlet(markers)
+        self.quality: pylsl.StreamOutlet | None = None
+        if channels:
+            quality = pylsl.StreamInfo(
+                f"{name}-quality", QUALITY_STREAM_TYPE, len(channels), 1.0 / hop, pylsl.cf_float32,
+                f"{source_id}-quality",
+            )  # fmt: skip
+            described = quality.desc().append_child("channels")
+            for label in channels:
+                ch = described.append_child("channel")
+                ch.append_child_value("label", label)
+                ch.append_child_value("type", QUALITY_STREAM_TYPE)
+                ch.append_child_value("unit", "fraction")
+            self.quality = pylsl.StreamOutlet(quality)
 
     def push(self, result: WindowResult) -> None:
-        """Publish one window's prediction stamped with its last sample's LSL time."""
+        """Publish one window's prediction (and channel quality) stamped with its last sample's LSL time."""
         self.outlet.push_sample(affect_row(result), result.t_last)
+        if self.quality is not None and result.channel_quality is not None:
+            self.quality.push_sample(result.channel_quality.tolist(), result.t_last)
 
     def mark(self, event: Event) -> None:
         """Publish one state change on the marker stream."""
         self.markers.push_sample([marker_text(event)], event.time)
 
     def close(self) -> None:
-        """Withdraw both streams."""
+        """Withdraw the streams."""
         self.outlet = None  # type: ignore[assignment]
         self.markers = None  # type: ignore[assignment]
+        self.quality = None
 
 
 class DropOldestQueue:
@@ -178,104 +223,3 @@ class DropOldestQueue:
 
     def __len__(self) -> int:
         return len(self._items)
-
-
-class PredictionLog(threading.Thread):
-    """Writes every window's prediction to CSV (``.csv``) or Parquet (``.parquet``) on its own thread.
-
-    Rows (:data:`LOG_COLUMNS`): LSL stamps of the window's last and first
-    samples, window and segment numbers, the affect channels, and the
-    quality reasons joined with ``"; "``. Rows come through a
-    :class:`DropOldestQueue` of ``queue_size``, so a slow disk drops rows
-    (counted in :attr:`dropped`) rather than delaying predictions. CSV rows
-    are flushed as they come; Parquet rows are written in row groups of
-    ``batch`` rows and the file is complete once :meth:`close` returns.
-    """
-
-    def __init__(self, path: str | Path, queue_size: int = 4096, batch: int = 256) -> None:
-        super().__init__(name="biosig-prediction-log", daemon=True)
-        self.path = Path(path)
-        suffix = self.path.suffix.lower()
-        if suffix not in (".csv", ".parquet"):
-            raise ConfigError(f"prediction log {self.path}: use a .csv or .parquet file name")
-        self.format = suffix[1:]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.queue = DropOldestQueue(queue_size)
-        self.batch = batch
-        self.written = 0
-        self.error: BaseException | None = None
-
-    @property
-    def dropped(self) -> int:
-        """Rows dropped because the writer fell behind."""
-        return self.queue.dropped
-
-    def put(self, result: WindowResult) -> None:
-        """Queue one window's row (never blocks)."""
-        row = [result.t_last, result.t_first, result.index, result.segment, *affect_row(result)]
-        self.queue.put([*row, "; ".join(result.reasons)])
-
-    def close(self) -> None:
-        """Write the remaining rows and close the file (joins the thread)."""
-        self.queue.close()
-        self.join()
-
-    def run(self) -> None:
-        try:
-            if self.format == "csv":
-                self._write_csv()
-            else:
-                self._write_parquet()
-        except BaseException as exc:  # noqa: BLE001 - reported by the session
-            self.error = exc
-
-    def _rows(self, limit: int) -> list[list[Any]]:
-        """Up to ``limit`` rows: waits for the first, then takes what is queued; [] once closed and drained."""
-        try:
-            rows = [self.queue.get()]
-        except EOFError:
-            return []
-        while len(rows) < limit:
-            try:
-                rows.append(self.queue.get(timeout=0))
-            except (TimeoutError, EOFError):
-                break
-        return rows
-
-    def _write_csv(self) -> None:
-        with self.path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(LOG_COLUMNS)
-            while rows := self._rows(self.batch):
-                writer.writerows([_csv_value(v) for v in row] for row in rows)
-                handle.flush()
-                self.written += len(rows)
-
-    def _write_parquet(self) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        schema = pa.schema(
-            [("timestamp", pa.float64()), ("t_first", pa.float64()), ("window", pa.int64()), ("segment", pa.int64())]
-            + [(name, pa.float32()) for name in AFFECT_CHANNELS]
-            + [("reasons", pa.string())]
-        )
-        with pq.ParquetWriter(self.path, schema) as writer:
-            pending: list[list[Any]] = []
-            while True:
-                rows = self._rows(self.batch)
-                pending += rows
-                if pending and (len(pending) >= self.batch or not rows):
-                    columns = list(zip(*pending, strict=True))
-                    table = {name: list(col) for name, col in zip(LOG_COLUMNS, columns, strict=True)}
-                    writer.write_table(pa.table(table, schema=schema))
-                    self.written += len(pending)
-                    pending = []
-                if not rows:
-                    return
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
-    return value

@@ -7,11 +7,15 @@ buffers and the calibration), then the EEG chunks to the calibration while
 it lasts and to the :class:`~streaming.online.OnlinePipeline`; every window
 goes to the affect outlet, the log and the iterator's queue, every event to
 the marker outlet. A lost EEG stream or an overrun ring buffer ends the
-pipeline's segment, so no prediction covers the gap.
+pipeline's segment, so no prediction covers the gap. A stream that comes
+back with another channel layout stops the session after a
+``layout_changed`` marker naming the old and new channels (also logged as a
+warning on this module's logger).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from pathlib import Path
@@ -21,10 +25,13 @@ import numpy as np
 
 from streaming.buffer import Cursor, Event, Read
 from streaming.calibrate import StreamCalibrator
-from streaming.inlet import StreamReader
+from streaming.inlet import LayoutChangedError, StreamReader
 from streaming.model_io import LiveModel
 from streaming.online import OnlinePipeline, QualityConfig
-from streaming.outlet import AffectOutlet, DropOldestQueue, PredictionLog
+from streaming.outlet import AffectOutlet, DropOldestQueue
+from streaming.prediction_log import PredictionLog
+
+logger = logging.getLogger(__name__)
 
 
 class SessionProcessing:
@@ -74,7 +81,9 @@ class SessionProcessing:
             )  # fmt: skip
         if self.outlet_wanted:
             models = [f"{'+'.join(e.targets)}: {type(e.model).__name__}" for e in self.model.models]
-            self.outlet = AffectOutlet(spec.window.hop, spec.window.length, models, self.source_id, self.outlet_name)
+            self.outlet = AffectOutlet(
+                spec.window.hop, spec.window.length, models, self.source_id, self.outlet_name, spec.channels
+            )
         if self.log_path is not None:
             self.log = PredictionLog(self.log_path)
             self.log.start()
@@ -88,7 +97,7 @@ class SessionProcessing:
             while not self._stop.is_set():
                 for reader in (self.eeg, *self.others):
                     if reader.error is not None:
-                        raise reader.error
+                        self._reader_failed(reader.error)
                 new_eeg = self.eeg.buffer.wait(cursor, timeout=0.2)
                 # The other streams first: the EEG windows about to close take their peripheral spans.
                 for reader, other in zip(self.others, other_cursors, strict=True):
@@ -173,6 +182,20 @@ class SessionProcessing:
         self.n_events += 1
         if self.outlet is not None:
             self.outlet.mark(event)
+
+    def _reader_failed(self, error: BaseException) -> None:
+        """Say why a reader stopped (a ``layout_changed`` marker, a log warning naming what changed), then raise."""
+        if isinstance(error, LayoutChangedError):
+            import pylsl
+
+            detail = {
+                "stream": error.stream, "old_channels": error.old_channels, "new_channels": error.new_channels,
+                "old_rate": error.old_rate, "new_rate": error.new_rate,
+            }  # fmt: skip
+            event = Event("layout_changed", pylsl.local_clock(), detail)
+            logger.warning("%s (%s)", event.describe(), error)
+            self._publish_event(event)
+        raise error
 
     def _overrun(self, reader: StreamReader, missed: int) -> None:
         import pylsl

@@ -5,7 +5,9 @@ PATH``; default: the shipped loopback-only ``streaming/lsl_api.cfg``, which
 keeps discovery and data on this machine; a lab passes its own file to reach
 its devices) and only then imports the modules that load liblsl. Expected
 failures (a stream not found, a model that does not fit the stream) print one
-line and exit with status 2.
+line and exit with status 2. SIGTERM stops a command as Ctrl-C does
+(:func:`biosig.signals.sigterm_as_interrupt`): its ``finally`` blocks run,
+so logs are complete and outlets withdrawn.
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ LSL_CONFIG_HELP = (
 
 @contextlib.contextmanager
 def live_command(lsl_config: Path | None) -> Iterator[None]:
-    """Put the LSL configuration in force, then turn expected errors into a message and exit 2."""
+    """Put the LSL configuration in force, then turn expected errors into a message and exit 2.
+
+    Ctrl-C and SIGTERM end the block cleanly with "stopped" (exit status 0).
+    """
     from biosig.errors import BiosigError
+    from biosig.signals import sigterm_as_interrupt
     from streaming.lslconfig import use_lsl_config
 
     try:
@@ -37,7 +43,8 @@ def live_command(lsl_config: Path | None) -> Iterator[None]:
         console.print(f"[bold red]error:[/] {exc} (--lsl-config)", highlight=False)
         raise typer.Exit(2) from None
     try:
-        yield
+        with sigterm_as_interrupt():
+            yield
     except BiosigError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

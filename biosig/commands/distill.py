@@ -25,12 +25,14 @@ def distill(
 ) -> None:
     """Distil EEG valence/arousal prototypes into image-only face models and report the ablation."""
     from biosig.errors import BiosigError
+    from biosig.signals import sigterm_as_interrupt
     from graphs.distill.config import load_distill_config
     from graphs.distill.job import run_distill
 
     try:
         cfg = load_distill_config(config)
-        report = run_distill(cfg, out, log=lambda line: console.print(line, highlight=False))
+        with sigterm_as_interrupt():  # SIGTERM stops it as Ctrl-C does
+            report = run_distill(cfg, out, log=lambda line: console.print(line, highlight=False))
     except BiosigError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -7,7 +7,6 @@ decides how discovery behaves.
 
 from __future__ import annotations
 
-import signal
 import threading
 from pathlib import Path
 
@@ -50,10 +49,11 @@ def liveview(
         console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"Live view on [bold]{server.url}[/] following LSL stream {stream!r}; Ctrl-C stops it.", highlight=False)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    from biosig.signals import sigterm_as_interrupt
+
     try:
-        stopped.wait()
+        with sigterm_as_interrupt():
+            threading.Event().wait()  # until Ctrl-C or SIGTERM
     except KeyboardInterrupt:
         pass
     finally:

@@ -33,12 +33,19 @@ def preprocess(
     ),
 ) -> None:
     """Preprocess every subject and cache its features (Zarr); `biosig run` with the same cache reuses them."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from biosig.cohort import run_cohort, sources_from_config
     from biosig.config import load_config
     from biosig.errors import BiosigError
     from biosig.report.writer import write_json
+    from biosig.signals import sigterm_as_interrupt
 
     try:
         cfg = load_config(config)
@@ -50,7 +57,7 @@ def preprocess(
         n_sources = len(sources_from_config(cfg, Path(cfg.report.out_dir) / "data"))
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         t0 = time.perf_counter()
-        with Progress(*columns, console=console) as progress:
+        with sigterm_as_interrupt(), Progress(*columns, console=console) as progress:
             bar = progress.add_task("subjects: load, preprocess, features", total=n_sources)
             cohort = run_cohort(cfg, Path(cfg.report.out_dir), on_done=lambda _name: progress.advance(bar))
         elapsed = time.perf_counter() - t0

@@ -81,12 +81,20 @@ def stream(
                 f"publishing on {session.outlet_name!r}"
             )
             seen = 0
-            while duration is None or time.monotonic() - t0 < duration:
-                pred = session.get(timeout=0.5)
+
+            def print_events() -> None:
+                """The events since the last call, one readable line each (the marker stream keeps the JSON)."""
+                nonlocal seen
                 total = session.n_events
                 new, seen = total - seen, total
                 for event in list(session.events)[-new:] if new else []:
-                    console.print(f"[yellow]{event.kind}[/] {event.detail}", highlight=False)
+                    console.print(f"[yellow]{event.describe()}[/]", highlight=False)
+
+            while duration is None or time.monotonic() - t0 < duration:
+                try:
+                    pred = session.get(timeout=0.5)
+                finally:
+                    print_events()  # also those that say why the session stopped (layout_changed)
                 if pred is not None and not quiet:
                     v = pred.values
                     console.print(

@@ -37,9 +37,12 @@ resample -> ICA. Live it is, module by module:
    (fraction of good channels; invalid, flat and out-of-range channels; 0
    while the filters warm up: MNE's :func:`~mne.filter.estimate_ringing_samples`
    of the cascade after each (re)start, plus the resampler's filter length).
-   A window below ``min_quality`` gets no prediction (NaN), keeps its bad
-   channels as they are (its features show the fault) and the first of a run
-   raises a ``bad_window`` event;
+   Channels bad for several windows in a row become persistently bad (one
+   ``channel_bad`` event; ``channel_restored`` once good for several) and are
+   interpolated, counting as usable in the ``min_quality`` gate. A window
+   below ``min_quality`` gets no prediction (NaN), keeps its bad channels as
+   they are (its features show the fault) and the first of a run raises a
+   ``bad_window`` event;
 4. :mod:`~streaming.online.cleaning`: per window, one map over channels:
    **bad-channel interpolation** (in the windows whose quality reaches
    ``min_quality``), **re-reference** and a fixed **ICA** cleaning fitted

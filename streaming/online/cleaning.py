@@ -65,6 +65,11 @@ class SpatialCleaner:
         self._ica = None if ica is None else ica_map(ica, spec.channels, source)
         self._spatial = functools.lru_cache(maxsize=64)(self._spatial_map)
 
+    @property
+    def interpolates(self) -> bool:
+        """Whether bad channels are interpolated (an interpolator was made)."""
+        return self._interpolator is not None
+
     def _make_interpolator(
         self, interpolate: bool | None, montage: str | mne.channels.DigMontage
     ) -> BadChannelInterpolator | None:

@@ -18,7 +18,14 @@ from streaming.online.cleaning import SpatialCleaner
 from streaming.online.dsp import StreamDSP
 from streaming.online.peripheral import PeripheralBuffer, check_peripheral_nodes, span_seconds
 from streaming.online.prediction import Predictor
-from streaming.online.quality import QualityConfig, QualityRuns, raw_stats, window_quality
+from streaming.online.quality import (
+    ChannelStates,
+    QualityConfig,
+    QualityRuns,
+    gate_quality,
+    raw_stats,
+    window_quality,
+)
 from streaming.online.results import PipelineStats, Step, WindowResult
 from streaming.online.schedule import WindowSchedule
 
@@ -103,6 +110,7 @@ class OnlinePipeline:
         self.predictor = Predictor(model)
         self.schedule = WindowSchedule(spec, self.stream_sfreq, self.gap_tolerance, max_lag, self.stats)
         self._quality_runs = QualityRuns()
+        self.channel_states = ChannelStates(spec.channels, self.quality.bad_after, self.quality.good_after)
         self._start_segment()
 
     @property
@@ -206,8 +214,11 @@ class OnlinePipeline:
         signals = self.dsp.signals(starts)
         ptp, invalid = raw_stats([self.dsp.raw_span(start) for start in starts], self.n_channels)
         quality, reasons, bad = window_quality(signals, ptp, invalid, starts, self.warmup, spec.channels, self.quality)
-        good = quality >= self.quality.min_quality
-        signals = self.cleaner.clean(signals, bad, good)
+        persistent, channel_events = self._channel_states(bad, reasons, starts, [t for _, t in ready])
+        gate, interpolate = gate_quality(quality, bad, persistent, self.cleaner.interpolates, self.quality)
+        good = gate >= self.quality.min_quality
+        signals = self.cleaner.clean(signals, interpolate, good)
+        channel_quality = np.where(np.array(starts)[:, None] < self.warmup, np.nan, 1.0 - (bad | persistent))
         power, de, faa = self.predictor.eeg_features(signals)
         # A window ends one sample after its last one, as offline windows end at t_start + length.
         t_ends = [t_last + 1.0 / spec.sfreq for _, t_last in ready]
@@ -232,6 +243,7 @@ class OnlinePipeline:
                 features=features,
                 predicted=bool(good[i]),
                 signal=signals[i] if self.keep_signals else None,
+                channel_quality=channel_quality[i],
             )
             self.schedule.window_index += 1
             self.stats.windows += 1
@@ -239,7 +251,26 @@ class OnlinePipeline:
                 self.stats.predictions += 1
             else:
                 self.stats.low_quality_windows += 1
+            step.events += channel_events[i]
             event = self._quality_runs.event(result)
             if event is not None:
                 step.events.append(event)
             step.windows.append(result)
+
+    def _channel_states(
+        self, bad: np.ndarray, reasons: list[tuple[str, ...]], starts: list[int], stamps: list[float]
+    ) -> tuple[np.ndarray, list[list]]:
+        """Each window's persistently bad channels ``(n_windows, n_channels)`` and its channel events.
+
+        Warm-up windows (filter ringing) leave the channel states as they are.
+        """
+        persistent = np.empty_like(bad)
+        events: list[list] = []
+        interpolated = self.cleaner.interpolates and self.quality.max_interpolated > 0
+        for w, start in enumerate(starts):
+            found = []
+            if start >= self.warmup:
+                found = self.channel_states.update(bad[w], reasons[w], stamps[w], interpolated)
+            persistent[w] = self.channel_states.persistent
+            events.append(found)
+        return persistent, events

@@ -73,6 +73,11 @@ class WindowResult:
         n_times)`` in volts (filtered, resampled, bad channels interpolated,
         re-referenced, ICA-cleaned) when the pipeline keeps signals (tests,
         diagnostics), else None.
+    channel_quality
+        Per channel ``(n_channels,)``, model order: 1 for a channel good in the
+        window, 0 for one bad in it or persistently bad (interpolated when the
+        window is predicted), NaN while the filters warm up (not assessed);
+        what the ``NAME-quality`` stream publishes. None when not computed.
     """
 
     index: int
@@ -85,6 +90,7 @@ class WindowResult:
     features: dict[str, np.ndarray] = field(default_factory=dict)
     predicted: bool = False
     signal: np.ndarray | None = None
+    channel_quality: np.ndarray | None = None
 
 
 @dataclass

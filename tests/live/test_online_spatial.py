@@ -61,7 +61,9 @@ def test_live_interpolation_equals_mne_on_each_window_and_too_many_bads_still_ge
     x[:, o2] = 3e-6  # a flat electrode throughout
     x[5 * 128 : 5 * 128 + 20, fc5] += 5e-3  # an electrode pop: a second bad channel for a while
     stamps = np.arange(len(x)) / 128.0
-    pipe = OnlinePipeline(live_model(kinds=("dgcnn",)), QualityConfig(min_quality=0.9), max_lag=None, keep_signals=True)
+    # The gate counts the persistently bad O2 as bad (max_interpolated=0), so the FC5 pop still refuses windows.
+    quality = QualityConfig(min_quality=0.9, max_interpolated=0.0)
+    pipe = OnlinePipeline(live_model(kinds=("dgcnn",)), quality, max_lag=None, keep_signals=True)
     windows, _ = feed(pipe, x, stamps, 23)
 
     filtered = filtered_raw(x).get_data()

@@ -12,7 +12,8 @@ import pytest
 from biosig.errors import ConfigError, DataError
 from streaming.buffer import Cursor, Event, RingBuffer
 from streaming.online import WindowResult
-from streaming.outlet import LOG_COLUMNS, DropOldestQueue, PredictionLog, marker_text
+from streaming.outlet import DropOldestQueue, marker_text
+from streaming.prediction_log import LOG_COLUMNS, PredictionLog
 
 
 def test_ring_buffer_reads_in_order_and_counts_what_a_slow_reader_missed():

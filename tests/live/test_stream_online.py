@@ -184,7 +184,8 @@ def test_nan_flat_and_huge_values_are_flagged_and_the_filter_recovers():
     bad[int(9.0 * 128) : int(9.1 * 128), 11] += 5e-3  # F4: a 5 mV electrode pop, in range
     stamps = np.arange(len(bad)) / 128.0
     model = live_model(kinds=("dgcnn",), reference=None)
-    pipe_bad = OnlinePipeline(model, max_lag=None, keep_signals=True)
+    # Persistently bad channels count as bad in the gate here (no interpolation of O2): every window is refused.
+    pipe_bad = OnlinePipeline(model, QualityConfig(max_interpolated=0.0), max_lag=None, keep_signals=True)
     pipe_clean = OnlinePipeline(live_model(kinds=("dgcnn",), reference=None), max_lag=None, keep_signals=True)
     got, events = feed(pipe_bad, bad, stamps, 10)
     ref, _ = feed(pipe_clean, clean, stamps, 10)
@@ -261,7 +262,7 @@ def test_quality_thresholds_are_configurable():
     x = raw.get_data().T
     x[:, 3] = 0.0
     stamps = np.arange(len(x)) / 128.0
-    strict = OnlinePipeline(live_model(kinds=("dgcnn",)), max_lag=None)
+    strict = OnlinePipeline(live_model(kinds=("dgcnn",)), QualityConfig(max_interpolated=0.0), max_lag=None)
     lenient = OnlinePipeline(live_model(kinds=("dgcnn",)), QualityConfig(min_quality=0.9), max_lag=None)
     a, _ = feed(strict, x, stamps)
     b, _ = feed(lenient, x, stamps)
