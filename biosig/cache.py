@@ -5,6 +5,7 @@ One entry holds one subject's :class:`~biosig.pipeline.SessionResult`::
     <root>/entries/<key>/features.zarr   the feature Dataset (Zarr format 2, consolidated)
     <root>/entries/<key>/eeg-info.fif    the preprocessed EEG's mne.Info (channel positions)
     <root>/entries/<key>/meta.json       key inputs, preprocessing log, the session's info
+    <root>/entries/<key>/checksums.json  size and SHA-256 of every other file, written last
 
 The key is the SHA-256 of the canonical JSON of the source's identity (for a
 file: path, size and mtime, or a content hash; for a synthetic subject: its
@@ -14,6 +15,12 @@ touching one file recomputes that subject alone, and evaluation or report
 settings never recompute anything. The package version is in the key, the
 code is not: after changing loading, preprocessing or feature code between
 releases, bump :data:`CACHE_FORMAT` or delete the cache folder.
+
+Entries are verified before use: :meth:`FeatureCache.verify` checks every
+file against ``checksums.json`` (:mod:`biosig.cache_integrity`); a damaged or
+incomplete entry is reported by its file, moved aside with
+:meth:`FeatureCache.discard` and recomputed, and :meth:`FeatureCache.open`
+refuses one.
 
 Writes are atomic: an entry is written in full under ``<root>/tmp/`` (same
 file system), flushed to disk, then renamed into ``entries/``. A process killed
@@ -48,13 +55,14 @@ import numpy as np
 import xarray as xr
 
 from biosig import __version__
+from biosig.cache_integrity import CHECKSUMS, Damage, verify_entry, write_checksums
 from biosig.config import RunConfig
 from biosig.errors import DataError
 from biosig.pipeline import SessionResult
 from biosig.preprocess.eeg import PreprocessLog
 
 #: Bumped when the layout of an entry or the code behind its features changes, so old entries are never reused.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 #: Config sections whose values shape the features; the others (evaluation, report...) do not.
 FEATURE_SECTIONS: tuple[str, ...] = ("preprocess", "windows", "features")
 #: A temporary entry untouched this long before a run started has no live writer (writes take seconds).
@@ -127,12 +135,33 @@ class FeatureCache:
         return self._entries / key
 
     def has(self, key: str) -> bool:
-        """Whether a complete entry exists (entries appear only by an atomic rename)."""
-        return (self.path(key) / _META).is_file()
+        """Whether a complete entry exists (it has its checksums; entries appear only by an atomic rename).
+
+        Complete is not intact: :meth:`verify` checks the content.
+        """
+        return (self.path(key) / CHECKSUMS).is_file()
 
     def keys(self) -> list[str]:
         """Keys of every complete entry, sorted."""
-        return sorted(p.name for p in self._entries.iterdir() if (p / _META).is_file())
+        return sorted(p.name for p in self._entries.iterdir() if (p / CHECKSUMS).is_file())
+
+    def verify(self, key: str) -> Damage | None:
+        """``None`` when the entry's files match their checksums, else the first damaged or missing file.
+
+        An entry folder without ``checksums.json`` (or no folder) is incomplete.
+        """
+        return verify_entry(self.path(key))
+
+    def discard(self, key: str) -> None:
+        """Remove the entry ``key`` (a damaged one), first moving it out of ``entries/`` in one rename,
+        so no reader finds it half-deleted; a process killed meanwhile leaves an orphan for
+        :meth:`clean_orphans`. Nothing happens when the entry is already gone."""
+        aside = self._tmp / f"{key}.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex}"
+        try:
+            os.rename(self.path(key), aside)
+        except FileNotFoundError:  # another run discarded it first
+            return
+        shutil.rmtree(aside, ignore_errors=True)
 
     def write(
         self,
@@ -182,6 +211,7 @@ class FeatureCache:
                 "session_info": dict(session_info or {}),
             }
             (tmp / _META).write_text(json.dumps(meta, indent=1, default=_lossy_json), encoding="utf-8")
+            write_checksums(tmp)  # last: an entry without checksums is incomplete
             _fsync_tree(tmp)
             try:
                 os.rename(tmp, final)
@@ -204,14 +234,22 @@ class FeatureCache:
             raise DataError(f"cache entry {path.parent} is unreadable ({exc}); delete it to recompute") from None
 
     def open(self, key: str) -> SessionResult:
-        """One subject's result with lazy features.
+        """One subject's result with lazy features, after checking the entry (see :meth:`verify`).
 
         Data variables are dask arrays (one chunk per stored chunk); the
         coordinates (subject, trial, ratings per window; channel, band...) are
         loaded, so ``groupby``/``sel`` on them work as on in-memory data. The
         EEG info comes back from FIF, which stores channel positions as float32.
+
+        Raises
+        ------
+        DataError
+            If the entry is damaged or incomplete (the message names the file).
         """
         folder = self.path(key)
+        damage = self.verify(key)
+        if damage is not None:
+            raise DataError(f"cache entry {folder}: {damage.file} {damage.problem}; it is not read")
         meta = self.meta(key)
         try:
             features = xr.open_zarr(folder / _FEATURES, chunks={}, consolidated=True)

@@ -1,236 +1,75 @@
-"""Cohort orchestration: session sources -> cached per-subject features -> one lazy cohort.
+"""Cohort orchestration: session sources -> verified per-subject cache entries -> one lazy cohort.
 
-A *session source* is a small picklable object that loads one subject's
-:class:`~biosig.session.Session` when called and describes itself for the
-cache key (protocol :class:`SessionSource`). :func:`process_cohort` looks each
-source up in the :class:`~biosig.cache.FeatureCache`, computes the missing
-ones with an :class:`~biosig.executor.Executor` (each worker loads, preprocesses,
-extracts features and writes the entry itself, so only a small record travels
-back), then opens every entry lazily and concatenates them along ``window``.
+:func:`process_cohort` looks each source (:mod:`biosig.cohort_sources`) up in
+the :class:`~biosig.cache.FeatureCache`, checks every entry found against its
+checksums, computes the missing and damaged ones with an
+:class:`~biosig.executor.Executor` (each worker loads, preprocesses, extracts
+features and writes the entry itself, so only a small record travels back),
+then opens every entry lazily and concatenates them along ``window``. A
+damaged or incomplete entry is never read: it is reported (subject, file) in
+:attr:`CohortRun.damaged` and the log, discarded and recomputed.
 
 A :class:`~biosig.errors.BiosigError` raised while loading or processing one
 source skips that source; :attr:`CohortRun.skipped` and
-:meth:`CohortRun.summary` say which and why. Other exceptions are bugs and
-stop the run; what was already cached stays cached, so a rerun resumes.
+:meth:`CohortRun.summary` (:mod:`biosig.cohort_summary`) say which and why.
+Other exceptions are bugs and stop the run; what was already cached stays
+cached, so a rerun resumes.
 
-Dataset adapters plug in by providing sources: :class:`SyntheticSource`,
-:class:`SessionFilesSource` (EDF + CSV folders of :mod:`biosig.io.files`), or
-:class:`CallableSource` around any picklable loader with
-:func:`file_identity` of the files it reads.
+Leftovers of killed runs are removed at the start of the next one: temporary
+cache entries (:meth:`~biosig.cache.FeatureCache.clean_orphans`) and the
+``.tmp-*`` files of session files being written (:func:`remove_stale_temporary_files`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from biosig.cache import ORPHAN_AGE_S, FeatureCache, entry_key
+from biosig.cohort_sources import (
+    CONTENT_HASH_MAX_BYTES,
+    CallableSource,
+    SessionFilesSource,
+    SessionSource,
+    SyntheticSource,
+    file_identity,
+    sources_from_config,
+)
+from biosig.cohort_summary import CohortRun, Damaged, Skipped
 from biosig.config import RunConfig
-from biosig.datasets.synthetic import SyntheticConfig, make_session
 from biosig.errors import BiosigError, DataError
 from biosig.executor import Executor
-from biosig.io.files import read_session_files, session_paths, write_session_files
 from biosig.pipeline import SessionResult, _check_compatible, session_features
-from biosig.session import Session
+
+__all__ = [
+    "CONTENT_HASH_MAX_BYTES",
+    "CallableSource",
+    "CohortRun",
+    "Damaged",
+    "SessionFilesSource",
+    "SessionSource",
+    "Skipped",
+    "SyntheticSource",
+    "file_identity",
+    "process_cohort",
+    "remove_stale_temporary_files",
+    "run_cohort",
+    "sources_from_config",
+    "uses_cohort_cache",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Files up to this size are identified by a SHA-256 of their content, larger ones by path, size and mtime.
-CONTENT_HASH_MAX_BYTES = 1 << 20
-
-
-@runtime_checkable
-class SessionSource(Protocol):
-    """Loads one session; must be picklable to run in worker processes.
-
-    Attributes
-    ----------
-    name
-        Label for progress and error reports (usually the subject id),
-        known before loading.
-    """
-
-    name: str
-
-    def identity(self) -> dict[str, Any]:
-        """JSON-serialisable description that changes whenever the loaded session would."""
-        ...
-
-    def __call__(self) -> Session:
-        """Load the session; raise :class:`~biosig.errors.BiosigError` on bad input."""
-        ...
-
-
-def file_identity(path: str | Path) -> dict[str, Any]:
-    """Identity of one input file for cache keys.
-
-    Files up to :data:`CONTENT_HASH_MAX_BYTES` are identified by the SHA-256 of
-    their content (moving or touching them keeps the key); larger ones by
-    absolute path, size (bytes) and modification time (ns), which is cheap.
-
-    Raises
-    ------
-    DataError
-        If the file does not exist or cannot be read.
-    """
-    path = Path(path)
-    try:
-        stat = path.stat()
-        if stat.st_size <= CONTENT_HASH_MAX_BYTES:
-            return {"name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    except OSError as exc:
-        raise DataError(f"input file {path} cannot be read: {exc}") from None
-    return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-
-
-@dataclass(frozen=True)
-class SyntheticSource:
-    """Subject ``index`` of the synthetic cohort, optionally through EDF + CSV files.
-
-    With ``files_dir`` set, the session is written there as EDF + CSV and read
-    back (the main job's ``via_files``), which quantises the EEG to 16 bits,
-    so it is part of the identity; the folder itself is not.
-    """
-
-    index: int
-    config: SyntheticConfig
-    files_dir: Path | None = None
-
-    @property
-    def name(self) -> str:
-        """Subject id, ``S01`` for index 0."""
-        return f"S{self.index + 1:02d}"
-
-    def identity(self) -> dict[str, Any]:
-        """Generator settings without the cohort size (subject k is the same in any cohort) and the index."""
-        settings = self.config.model_dump(mode="json", exclude={"n_subjects"})
-        return {"kind": "synthetic", "config": settings, "index": self.index, "via_files": self.files_dir is not None}
-
-    def __call__(self) -> Session:
-        session = make_session(self.index, self.config)
-        if self.files_dir is None:
-            return session
-        write_session_files(session, self.files_dir)
-        truth = session.info
-        session = read_session_files(self.files_dir, session.subject)
-        session.info = {**truth, **session.info}
-        return session
-
-
-@dataclass(frozen=True)
-class SessionFilesSource:
-    """A subject's EDF + CSV files in a folder (layout of :mod:`biosig.io.files`)."""
-
-    folder: Path
-    subject: str
-
-    @property
-    def name(self) -> str:
-        """The subject id."""
-        return self.subject
-
-    def identity(self) -> dict[str, Any]:
-        """Identity of each of the subject's files present (see :func:`file_identity`)."""
-        paths = session_paths(self.folder, self.subject)
-        files = {kind: file_identity(p) for kind, p in paths.items() if p.exists()}
-        return {"kind": "session_files", "subject": self.subject, "files": files}
-
-    def __call__(self) -> Session:
-        return read_session_files(self.folder, self.subject)
-
-
-@dataclass(frozen=True)
-class CallableSource:
-    """Any picklable zero-argument loader (module-level function, :func:`functools.partial`)
-    with an identity computed by the caller, e.g. ``{"file": file_identity(path), "subject": 3}``."""
-
-    name: str
-    loader: Callable[[], Session]
-    ident: Mapping[str, Any]
-
-    def identity(self) -> dict[str, Any]:
-        """The identity given at construction."""
-        return dict(self.ident)
-
-    def __call__(self) -> Session:
-        return self.loader()
-
-
-def sources_from_config(config: RunConfig, files_dir: Path) -> list[SessionSource]:
-    """The sources of the configured ``source`` section.
-
-    ``files_dir`` is where ``via_files`` writes the session files when
-    ``source.files_dir`` is not set.
-    """
-    src = config.source
-    via = (src.files_dir or files_dir) if src.via_files else None
-    return [SyntheticSource(k, src.synthetic, via) for k in range(src.synthetic.n_subjects)]
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A source left out of the cohort: its name, the stage that failed and the error.
-
-    Stages: ``identity`` (describing the source for the cache key, e.g. its
-    file is missing), ``load`` (reading the session), ``features``
-    (preprocessing, windows, features).
-    """
-
-    name: str
-    stage: str
-    error: str
-
-
-@dataclass
-class CohortRun:
-    """What :func:`process_cohort` produced.
-
-    Attributes
-    ----------
-    features
-        The cohort, concatenated along ``window`` (subjects in source order);
-        data variables are dask arrays read from the cache.
-    results
-        One lazy :class:`~biosig.pipeline.SessionResult` per kept subject.
-    session_info
-        Each kept subject's ``Session.info`` as stored in the cache (JSON).
-    computed, cached
-        Names of the sources computed in this run and found in the cache.
-    skipped
-        Sources left out and why.
-    """
-
-    features: xr.Dataset
-    results: list[SessionResult]
-    session_info: dict[str, dict[str, Any]]
-    computed: list[str]
-    cached: list[str]
-    skipped: list[Skipped]
-    cache_dir: Path
-    executor: str
-    timings_s: dict[str, float] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready account of the run: counts, what was skipped and why, where, how long."""
-        return {
-            "n_sources": len(self.computed) + len(self.cached) + len(self.skipped),
-            "n_subjects": len(self.results),
-            "n_windows": int(self.features.sizes["window"]),
-            "computed": self.computed,
-            "cached": self.cached,
-            "skipped": [vars(s) for s in self.skipped],
-            "cache_dir": str(self.cache_dir),
-            "executor": self.executor,
-            "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
-        }
+#: A ``.tmp-*`` session file last modified this long before a run started has no live writer:
+#: writers rename it as soon as its last byte is written (see :func:`remove_stale_temporary_files`).
+STALE_TEMPORARY_FILE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -275,13 +114,15 @@ def process_cohort(
     Parameters
     ----------
     sources
-        Session sources (see :class:`SessionSource`), in cohort order.
+        Session sources (see :class:`~biosig.cohort_sources.SessionSource`), in cohort order.
     config
         Run configuration; its ``preprocess``, ``windows`` and ``features``
         sections shape the features and the cache keys.
     cache
         The cache or its folder. Temporary entries left by killed writers are
-        removed first (see :meth:`~biosig.cache.FeatureCache.clean_orphans`).
+        removed first (see :meth:`~biosig.cache.FeatureCache.clean_orphans`),
+        and so are stale ``.tmp-*`` files in the folders synthetic sources
+        write session files to (see :func:`remove_stale_temporary_files`).
     executor
         Where missing entries are computed; default serial in this process.
     on_done
@@ -299,13 +140,17 @@ def process_cohort(
     """
     start = time.time()
     t0 = time.perf_counter()
+    sources = list(sources)
     cache = cache if isinstance(cache, FeatureCache) else FeatureCache(cache)
     removed = cache.clean_orphans(older_than=start - ORPHAN_AGE_S)
+    for folder in sorted({s.files_dir for s in sources if isinstance(s, SyntheticSource) and s.files_dir}):
+        removed += remove_stale_temporary_files(folder, before=start - STALE_TEMPORARY_FILE_S)
     if removed:
-        logger.info("removed %d temporary cache entries left by killed runs", len(removed))
+        logger.info("removed %d temporary files and cache entries left by killed runs", len(removed))
     keys: list[str | None] = []  # per source; None when its identity failed
     cached: list[str] = []
     skipped: list[Skipped] = []
+    damaged: list[Damaged] = []
     tasks: list[_Task] = []
     for source in sources:
         try:
@@ -316,7 +161,7 @@ def process_cohort(
             _skip(skipped, Skipped(source.name, "identity", f"{type(exc).__name__}: {exc}"), on_done)
             continue
         keys.append(key)
-        if cache.has(key):
+        if _intact(cache, key, source.name, damaged):
             cached.append(source.name)
             if on_done is not None:
                 on_done(source.name)
@@ -355,7 +200,47 @@ def process_cohort(
         cache_dir=cache.root,
         executor=executor.describe(),
         timings_s={"compute": t_compute, "open": time.perf_counter() - t0 - t_compute},
+        damaged=damaged,
+        removed_temporary=[str(p) for p in removed],
     )
+
+
+def _intact(cache: FeatureCache, key: str, name: str, damaged: list[Damaged]) -> bool:
+    """Whether an intact entry ``key`` exists; a damaged or incomplete one is reported and discarded."""
+    if not cache.path(key).exists():
+        return False
+    damage = cache.verify(key)
+    if damage is None:
+        return True
+    entry = Damaged(name, str(cache.path(key) / damage.file), damage.problem)
+    damaged.append(entry)
+    logger.warning("cache entry of %s is damaged, recomputing it: %s %s", name, entry.file, entry.problem)
+    cache.discard(key)
+    return False
+
+
+def remove_stale_temporary_files(folder: Path, before: float) -> list[Path]:
+    """Remove the ``.tmp-*`` files in ``folder`` last modified before ``before``; return them.
+
+    Session files are written under a ``.tmp-*`` name and renamed when
+    complete (:mod:`biosig.io.files`), so such a file outlives its writer only
+    when the writer was killed. The rule for "not in use": the file was not
+    modified since ``before`` (a time stamp, s since the epoch), which
+    :func:`process_cohort` sets :data:`STALE_TEMPORARY_FILE_S` before its own
+    start: a live writer modifies its file until the rename, and this run's
+    own writers start after the cleaning. A writer paused longer than that
+    (stopped, or on a host whose clock is behind) would lose its file and
+    fail; do not share a session-file folder with such a run.
+    """
+    removed = []
+    for path in sorted(Path(folder).glob(".tmp-*")):
+        try:
+            if path.is_file() and path.stat().st_mtime < before:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:  # renamed by its writer or removed by another run meanwhile
+            continue
+    return removed
 
 
 def _skip(skipped: list[Skipped], entry: Skipped, on_done: Callable[[str], None] | None) -> None:

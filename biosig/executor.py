@@ -9,7 +9,9 @@ exception raised by the function is raised again when its result is reached.
 * ``processes``: a :class:`concurrent.futures.ProcessPoolExecutor` of
   ``workers`` processes forked from a clean ``forkserver`` process: forking
   the main process itself could copy locks held by its threads (rich's
-  progress bar, BLAS) and deadlock. Each worker gets one BLAS thread.
+  progress bar, BLAS) and deadlock. Each worker gets one BLAS thread, and
+  dies with the process that started the pool (see :func:`_die_with_parent`):
+  a main process killed by SIGKILL leaves no worker behind.
 * ``dask``: a :class:`dask.distributed.Client`: the one given, one connected to
   a ``scheduler`` address (``tcp://host:8786``), or a
   :class:`~dask.distributed.LocalCluster` of ``workers`` single-threaded
@@ -26,11 +28,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from biosig.errors import ConfigError
+from biosig.optional import require
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -114,7 +120,7 @@ class Executor:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=context, initializer=_one_blas_thread
+                    max_workers=self.workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
                 )
             return self._pool.map(fn, items)
         return self._dask_map(fn, list(items))
@@ -132,6 +138,7 @@ class Executor:
     def _dask_client(self) -> Client:
         if self._client is not None:
             return self._client
+        require("distributed", "dask", "the 'dask' executor")
         from distributed import Client, LocalCluster
 
         if isinstance(self._scheduler, Client):
@@ -164,6 +171,61 @@ class Executor:
             thing.close()
         self._owned.clear()
         self._client = None
+
+
+#: Seconds between two checks of the parent's liveness where it cannot be waited for (no pidfd).
+PARENT_POLL_S = 0.5
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Pool worker initializer: one BLAS thread, and exit when process ``parent_pid`` does."""
+    _one_blas_thread()
+    _die_with_parent(parent_pid)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Exit this process as soon as process ``parent_pid`` ends, however it ends.
+
+    Neither a parent-death signal (``prctl(PR_SET_PDEATHSIG)``) nor watching
+    ``os.getppid()`` can do it here: a pool worker's parent is the forkserver,
+    not the main process, and the forkserver lives as long as any worker does
+    (every worker holds its "alive" pipe), so after a SIGKILL of the main
+    process workers and forkserver would wait for each other forever. A
+    daemon thread watches the main process itself instead: it waits on a
+    pidfd where the OS has them (Linux 5.3+; the wait ends the moment the
+    process exits, even before it is reaped), and otherwise polls every
+    :data:`PARENT_POLL_S` s, counting a zombie as dead. Then it ends the worker
+    with ``os._exit``, which needs no lock a busy worker thread might hold.
+    """
+    try:
+        pidfd = os.pidfd_open(parent_pid)
+    except (AttributeError, OSError):  # no pidfd on this OS, or the parent is already gone
+        pidfd = None
+    threading.Thread(target=_watch_parent, args=(parent_pid, pidfd), name="parent-watchdog", daemon=True).start()
+
+
+def _watch_parent(parent_pid: int, pidfd: int | None) -> None:
+    if pidfd is not None:
+        select.select([pidfd], [], [])  # readable once the process has exited
+    else:
+        while _alive(parent_pid):
+            time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (exists and, where /proc tells, is no zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rpartition(b")")[2].split()[0] != b"Z"
+    except OSError:  # no /proc here
+        return True
 
 
 def _one_blas_thread() -> None:

@@ -1,13 +1,19 @@
-"""Executor: same ordered results serially, in local processes and on a local Dask cluster."""
+"""Executor: same ordered results serially, in local processes and on a local Dask cluster;
+pool workers die with the process that started them."""
 
 import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from distributed import Client, LocalCluster
 
 from biosig.errors import ConfigError, DataError
 from biosig.executor import Executor
+from tests.helpers import REPO_ROOT
 
 ITEMS = list(range(6))
 
@@ -107,3 +113,56 @@ def test_unreachable_scheduler_is_a_config_error():
     with Executor(scheduler="tcp://127.0.0.1:1", connect_timeout=1) as ex:
         with pytest.raises(ConfigError, match="tcp://127.0.0.1:1"):
             list(ex.map(_late_first, ITEMS))
+
+
+# The child starts a pool of two workers that each write their pid and then work for 10 minutes.
+_POOL_RUN = """
+import os, sys, time
+from pathlib import Path
+from biosig.executor import Executor
+
+def work(i):
+    Path(sys.argv[1], f"{os.getpid()}.pid").touch()
+    time.sleep(600)
+
+if __name__ == "__main__":
+    with Executor(workers=2) as ex:
+        list(ex.map(work, range(4)))
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rpartition(b")")[2].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_pool_workers_die_when_their_parent_is_killed(tmp_path):
+    script = tmp_path / "pool_run.py"
+    script.write_text(_POOL_RUN)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    child = subprocess.Popen([sys.executable, str(script), str(pids)], cwd=REPO_ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(pids.iterdir())) < 2:
+            assert child.poll() is None, "the pool run ended early"
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.05)
+        workers = [int(p.stem) for p in pids.iterdir()]
+        assert all(_running(pid) for pid in workers)
+        os.kill(child.pid, signal.SIGKILL)  # only the parent
+    finally:
+        child.kill()
+        child.wait()
+    deadline = time.monotonic() + 5
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = [pid for pid in workers if _running(pid)]
+    for pid in alive:  # do not leave them behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert alive == [], f"workers {alive} outlived their parent by 5 s"

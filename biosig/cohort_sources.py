@@ -1,0 +1,156 @@
+"""Session sources of a cohort: what loads one subject's session, and how it is identified for the cache.
+
+A *session source* is a small picklable object that loads one subject's
+:class:`~biosig.session.Session` when called and describes itself for the
+cache key (protocol :class:`SessionSource`). Dataset adapters plug in by
+providing sources: :class:`SyntheticSource`, :class:`SessionFilesSource`
+(EDF + CSV folders of :mod:`biosig.io.files`), or :class:`CallableSource`
+around any picklable loader with :func:`file_identity` of the files it reads.
+:func:`sources_from_config` makes the sources of a run configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from biosig.config import RunConfig
+from biosig.datasets.synthetic import SyntheticConfig, make_session
+from biosig.errors import DataError
+from biosig.io.files import read_session_files, session_paths, write_session_files
+from biosig.session import Session
+
+#: Files up to this size are identified by a SHA-256 of their content, larger ones by path, size and mtime.
+CONTENT_HASH_MAX_BYTES = 1 << 20
+
+
+@runtime_checkable
+class SessionSource(Protocol):
+    """Loads one session; must be picklable to run in worker processes.
+
+    Attributes
+    ----------
+    name
+        Label for progress and error reports (usually the subject id),
+        known before loading.
+    """
+
+    name: str
+
+    def identity(self) -> dict[str, Any]:
+        """JSON-serialisable description that changes whenever the loaded session would."""
+        ...
+
+    def __call__(self) -> Session:
+        """Load the session; raise :class:`~biosig.errors.BiosigError` on bad input."""
+        ...
+
+
+def file_identity(path: str | Path) -> dict[str, Any]:
+    """Identity of one input file for cache keys.
+
+    Files up to :data:`CONTENT_HASH_MAX_BYTES` are identified by the SHA-256 of
+    their content (moving or touching them keeps the key); larger ones by
+    absolute path, size (bytes) and modification time (ns), which is cheap.
+
+    Raises
+    ------
+    DataError
+        If the file does not exist or cannot be read.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+        if stat.st_size <= CONTENT_HASH_MAX_BYTES:
+            return {"name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    except OSError as exc:
+        raise DataError(f"input file {path} cannot be read: {exc}") from None
+    return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+@dataclass(frozen=True)
+class SyntheticSource:
+    """Subject ``index`` of the synthetic cohort, optionally through EDF + CSV files.
+
+    With ``files_dir`` set, the session is written there as EDF + CSV and read
+    back (the main job's ``via_files``), which quantises the EEG to 16 bits,
+    so it is part of the identity; the folder itself is not.
+    """
+
+    index: int
+    config: SyntheticConfig
+    files_dir: Path | None = None
+
+    @property
+    def name(self) -> str:
+        """Subject id, ``S01`` for index 0."""
+        return f"S{self.index + 1:02d}"
+
+    def identity(self) -> dict[str, Any]:
+        """Generator settings without the cohort size (subject k is the same in any cohort) and the index."""
+        settings = self.config.model_dump(mode="json", exclude={"n_subjects"})
+        return {"kind": "synthetic", "config": settings, "index": self.index, "via_files": self.files_dir is not None}
+
+    def __call__(self) -> Session:
+        session = make_session(self.index, self.config)
+        if self.files_dir is None:
+            return session
+        write_session_files(session, self.files_dir)
+        truth = session.info
+        session = read_session_files(self.files_dir, session.subject)
+        session.info = {**truth, **session.info}
+        return session
+
+
+@dataclass(frozen=True)
+class SessionFilesSource:
+    """A subject's EDF + CSV files in a folder (layout of :mod:`biosig.io.files`)."""
+
+    folder: Path
+    subject: str
+
+    @property
+    def name(self) -> str:
+        """The subject id."""
+        return self.subject
+
+    def identity(self) -> dict[str, Any]:
+        """Identity of each of the subject's files present (see :func:`file_identity`)."""
+        paths = session_paths(self.folder, self.subject)
+        files = {kind: file_identity(p) for kind, p in paths.items() if p.exists()}
+        return {"kind": "session_files", "subject": self.subject, "files": files}
+
+    def __call__(self) -> Session:
+        return read_session_files(self.folder, self.subject)
+
+
+@dataclass(frozen=True)
+class CallableSource:
+    """Any picklable zero-argument loader (module-level function, :func:`functools.partial`)
+    with an identity computed by the caller, e.g. ``{"file": file_identity(path), "subject": 3}``."""
+
+    name: str
+    loader: Callable[[], Session]
+    ident: Mapping[str, Any]
+
+    def identity(self) -> dict[str, Any]:
+        """The identity given at construction."""
+        return dict(self.ident)
+
+    def __call__(self) -> Session:
+        return self.loader()
+
+
+def sources_from_config(config: RunConfig, files_dir: Path) -> list[SessionSource]:
+    """The sources of the configured ``source`` section.
+
+    ``files_dir`` is where ``via_files`` writes the session files when
+    ``source.files_dir`` is not set.
+    """
+    src = config.source
+    via = (src.files_dir or files_dir) if src.via_files else None
+    return [SyntheticSource(k, src.synthetic, via) for k in range(src.synthetic.n_subjects)]
+
