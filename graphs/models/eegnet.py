@@ -14,16 +14,30 @@ BatchNorm uses Keras' eps 1e-3 and momentum 0.99 (torch 0.01); weights are
 Xavier-uniform with zero biases, as braindecode initialises it. Max-norm
 constraints are enforced by :meth:`~graphs.models.base.EEGModel.apply_constraints`
 after each optimiser step.
+
+``variant="histn_authors"`` gives the EEGNet settings of the HiSTN authors'
+subject-dependent script (``Dreamer_10cv.py`` with ``Models.EEGNet``):
+temporal kernel 5, separable kernel 5, average pooling 2 and 2, dropout 0.75
+(:data:`EEGNET_VARIANTS`); hyper-parameters given explicitly override the variant's.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from typing import Any, Literal
+
 from pydantic import Field, model_validator
 from torch import nn
 
 from .base import EEGModel, ModelConfig, register
+
+
+#: Named EEGNet settings: hyper-parameter defaults that replace EEGNet-8,2's.
+EEGNET_VARIANTS: dict[str, dict[str, Any]] = {
+    "standard": {},
+    "histn_authors": {"kernel_length": 5, "separable_kernel": 5, "pool1": 2, "pool2": 2, "dropout": 0.75},
+}
 
 
 class EEGNetConfig(ModelConfig):
@@ -45,6 +59,8 @@ class EEGNetConfig(ModelConfig):
         0.5 within-subject, 0.25 cross-subject in the paper.
     norm_rate
         Max norm of each class's dense weights.
+    variant
+        ``standard`` (EEGNet-8,2) or ``histn_authors`` (:data:`EEGNET_VARIANTS`).
     """
 
     n_channels: int = Field(14, ge=1)
@@ -58,6 +74,14 @@ class EEGNetConfig(ModelConfig):
     pool2: int = Field(8, ge=1)
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
     norm_rate: float = Field(0.25, gt=0.0)
+    variant: Literal["standard", "histn_authors"] = "standard"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _variant_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("variant") in EEGNET_VARIANTS:
+            return {**EEGNET_VARIANTS[data["variant"]], **data}
+        return data
 
     @model_validator(mode="after")
     def _long_enough(self) -> EEGNetConfig:

@@ -14,15 +14,26 @@ Definitions follow the HiSTN code (``Metrics.py``; field notes section 1):
   (ddof 0) moments.
 
 Weighted F1, accuracy and the confusion matrix come from scikit-learn.
+
+The ``authors_`` functions reproduce how the HiSTN code computes its
+published scores, where that differs from the definitions above (a class
+absent from the test set); report them beside the correct ones, labelled as
+the authors' (:func:`authors_scores`, :func:`authors_average`).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    f1_score,
+    top_k_accuracy_score,
+)
 
 from biosig.errors import DataError
 
@@ -137,6 +148,103 @@ def subject_mean_scores(
     out["pooled"] = ordinal_scores(y, p, labels)
     out["per_subject"] = per_subject
     return out
+
+
+def authors_top_k(y_true: np.ndarray, probabilities: np.ndarray, k: int = 2) -> float:
+    """Top-k accuracy as the HiSTN code computes it: over the classes present in ``y_true`` only.
+
+    ``Dreamer_10cv.py`` calls ``top_k_accuracy_score(Ytest, pred[:, unique(Ytest)], k)``:
+    the columns of classes absent from the test set are dropped before
+    ranking, so a sample whose most probable class is absent from the test
+    set can still be a top-1 hit. The correct definition
+    (:func:`top_k_accuracy`, ``present_only=False``) ranks all classes; the
+    two agree when every class is in the test set. With three or more
+    present classes this calls scikit-learn exactly as the authors do (ties
+    go to the higher class); with one or two present classes that call raises
+    in scikit-learn, and the present classes are ranked as
+    :func:`top_k_accuracy` with ``present_only=True`` ranks them.
+    """
+    p = _check_proba(probabilities)
+    y = _check_labels(y_true, p)
+    present = np.unique(y)
+    if len(present) < 3:
+        return top_k_accuracy(y, p, k, present_only=True)
+    return float(top_k_accuracy_score(y, p[:, present], k=k))
+
+
+def authors_tri_p(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Tri-P as the HiSTN code computes it: the tridiagonal band of a confusion matrix built without ``labels=``.
+
+    ``Dreamer_10cv.py`` builds ``confusion_matrix(Ytest, argmax(pred))``, whose
+    rows and columns are the classes present in the truth or the predictions,
+    and ``Metrics.count_off_neibor`` sums the entries off the band
+    ``|row - column| <= 1`` of that matrix (zeroing the band in place, which
+    also changes the stored matrix); Tri-P is ``1 - off / n`` (the authors
+    report it in %). When a class between two others appears neither in the
+    truth nor in the predictions, the indices shift: e.g. with class 2 absent,
+    truth 1 predicted 3 (two classes apart) falls in the band and counts as
+    near. The correct definition (:func:`tri_p`) compares class values,
+    ``|y_hat - y| <= 1``; the two agree when no class inside the range of
+    those present is missing. A 1 x 1 matrix (one class everywhere), on which the
+    authors' function fails, gives 1.
+    """
+    y, pred = np.asarray(y_true), np.asarray(y_pred)
+    if y.shape != pred.shape or y.ndim != 1 or not len(y):
+        raise DataError(f"y_true {y.shape} and y_pred {pred.shape} must be equal non-empty 1-D arrays")
+    with warnings.catch_warnings():
+        # scikit-learn warns that a matrix without labels= may miss classes: that is the behaviour reproduced.
+        warnings.simplefilter("ignore", UserWarning)
+        matrix = confusion_matrix(y, pred)
+    rows, cols = np.indices(matrix.shape)
+    return float(1.0 - matrix[np.abs(rows - cols) > 1].sum() / len(y))
+
+
+def authors_scores(y_true: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    """The HiSTN code's scores of one fold's test set, as fractions (the authors report %).
+
+    ``top1_accuracy`` and ``top2_accuracy`` (:func:`authors_top_k`),
+    ``f1_weighted`` (scikit-learn's weighted F1 of the arg-max over all
+    classes, as the authors and :func:`ordinal_scores` compute it), ``seq2hr``
+    (:func:`seq2hr`, ``Metrics.adj_score``'s third rate) and ``tri_p``
+    (:func:`authors_tri_p`). Averaging: :func:`authors_average`.
+    """
+    p = _check_proba(probabilities)
+    y = _check_labels(y_true, p)
+    pred = p.argmax(axis=1)
+    return {
+        "top1_accuracy": authors_top_k(y, p, 1),
+        "top2_accuracy": authors_top_k(y, p, 2),
+        "f1_weighted": float(f1_score(y, pred, average="weighted", zero_division=0)),
+        "seq2hr": seq2hr(y, p),
+        "tri_p": authors_tri_p(y, pred),
+    }
+
+
+def authors_average(fold_scores: Sequence[Mapping[str, float]], subjects: Sequence[object]) -> dict[str, float]:
+    """Scores averaged over each subject's folds, then over subjects (the HiSTN code's order).
+
+    ``Dreamer_10cv.py`` writes each subject's mean over its 10 folds and the
+    published figure is the mean of those means over the 23 subjects; with
+    equal fold counts this equals the mean over all folds, otherwise each
+    subject weighs the same whatever its number of folds. Pooling the test
+    rows of all folds (:func:`subject_mean_scores`' ``pooled``) is a
+    different quantity.
+
+    Parameters
+    ----------
+    fold_scores
+        One mapping of score name -> value per fold (e.g. :func:`authors_scores`); the same names in each.
+    subjects
+        The subject of each fold.
+    """
+    if len(fold_scores) != len(subjects) or not len(fold_scores):
+        raise DataError(f"{len(fold_scores)} fold scores and {len(subjects)} subjects; need equal, non-zero counts")
+    names = list(fold_scores[0])
+    by_subject: dict[object, list[Mapping[str, float]]] = {}
+    for scores, subject in zip(fold_scores, subjects, strict=True):
+        by_subject.setdefault(subject, []).append(scores)
+    means = [{n: float(np.mean([s[n] for s in folds])) for n in names} for folds in by_subject.values()]
+    return {n: float(np.mean([m[n] for m in means])) for n in names}
 
 
 def _balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:

@@ -23,7 +23,11 @@ EEG windows and peripheral features, passed as ``model(*batches)``;
   (HiSTN: 1e-3, 5e-4 from epoch 30); ``model.apply_constraints()`` after
   every step when the model has it (max-norm, Keras semantics);
 * **early stopping** on the validation loss with ``patience`` epochs; the
-  best epoch's weights are restored at the end (the authors' checkpoint);
+  best epoch's weights are restored at the end (the authors' checkpoint).
+  A :class:`BestTracker` passed as ``best`` and shared between fits keeps the
+  best loss and weights across them, as the authors' subject-dependent script
+  reuses one Keras ``ModelCheckpoint(save_best_only=True)`` over its 10
+  folds (off by default: each fit starts its own tracker);
 * **reproducibility**: every draw comes from ``numpy.random.default_rng(seed)``
   and torch's generator seeded with ``seed`` inside :func:`torch.random.fork_rng`
   (the caller's random state is left untouched); on the CPU
@@ -63,6 +67,7 @@ from graphs.training.losses import batch_loss, ccc_loss, evaluate_loss
 from graphs.training.prediction import predict_proba, predict_values
 
 __all__ = [
+    "BestTracker",
     "FitResult",
     "Inputs",
     "as_tensors",
@@ -80,6 +85,35 @@ __all__ = [
 ]
 
 @dataclass
+class BestTracker:
+    """Best validation loss seen and the weights that gave it (the checkpoint :func:`fit` restores).
+
+    :func:`fit` makes a fresh tracker per call unless one is passed. Passing
+    the **same** tracker to several fits reproduces a reading of the HiSTN
+    authors' ``Dreamer_10cv.py``: one ``ModelCheckpoint(save_best_only=True)``
+    serves all 10 folds and its ``best`` is not reset between ``model.fit``
+    calls, so a fold whose validation loss never goes below an earlier fold's
+    best saves nothing and ``load_weights`` then restores that earlier fold's
+    weights, trained on data that include this fold's test block. Off by
+    default; meant only to measure that effect.
+
+    Attributes
+    ----------
+    loss
+        Lowest validation loss so far (``inf`` before any).
+    state
+        ``state_dict`` copy of the weights at that loss, or ``None``.
+    fits
+        Fits that have used this tracker; ``owner`` is the fit (0-based) whose weights ``state`` holds.
+    """
+
+    loss: float = math.inf
+    state: dict[str, torch.Tensor] | None = None
+    fits: int = 0
+    owner: int = -1
+
+
+@dataclass
 class FitResult:
     """What :func:`fit` did.
 
@@ -89,7 +123,10 @@ class FitResult:
         Per epoch: ``epoch``, ``lr``, ``train_loss`` (soft targets) and
         ``val_loss`` (one-hot; ``None`` without validation data).
     best_epoch
-        Epoch whose weights were kept (the last one without validation data).
+        Epoch whose weights were kept (the last one without validation data;
+        -1 when a shared :class:`BestTracker` restored an earlier fit's weights).
+    restored_earlier_fit
+        The weights kept come from an earlier fit sharing the :class:`BestTracker`.
     seconds
         Wall time of the training, s.
     device
@@ -98,6 +135,7 @@ class FitResult:
 
     history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int = -1
+    restored_earlier_fit: bool = False
     seconds: float = 0.0
     device: str = "cpu"
 
@@ -135,6 +173,7 @@ def fit(
     seed: int | None = None,
     regression: bool = False,
     strata: np.ndarray | None = None,
+    best: BestTracker | None = None,
 ) -> FitResult:
     """Train ``model`` in place (see the module docstring); the best epoch's weights are kept.
 
@@ -164,6 +203,10 @@ def fit(
         Regression only: ``(n_train,)`` integer stratum of each training row
         (e.g. :func:`~biosig.evaluation.labels.rating_bins`) over which
         balanced batches draw; default: one stratum, i.e. uniform draws.
+    best
+        Best-epoch tracking; default a fresh :class:`BestTracker` (today's
+        behaviour). A tracker shared with earlier fits carries their best
+        loss and weights (the authors' reused checkpoint; see :class:`BestTracker`).
 
     Raises
     ------
@@ -200,7 +243,9 @@ def fit(
     steps = cfg.steps_per_epoch or math.ceil(n_rows(x_train) / batch_size)
     rng = np.random.default_rng(seed)
     result = FitResult(device=device.type)
-    best_loss, best_state, stale = math.inf, None, 0
+    best = BestTracker() if best is None else best
+    this_fit, best.fits = best.fits, best.fits + 1
+    stale = 0
     start = time.perf_counter()
     model.to(device)
     with _reproducible(seed, device, cfg.threads):
@@ -225,15 +270,16 @@ def fit(
             result.history.append({"epoch": epoch, "lr": rate, "train_loss": total / steps, "val_loss": val_loss})
             if not has_val:
                 continue
-            if val_loss < best_loss:
-                best_loss, stale, result.best_epoch = val_loss, 0, epoch
-                best_state = copy.deepcopy(model.state_dict())
+            if val_loss < best.loss:
+                best.loss, best.owner, stale, result.best_epoch = val_loss, this_fit, 0, epoch
+                best.state = copy.deepcopy(model.state_dict())
             else:
                 stale += 1
                 if cfg.patience is not None and stale >= cfg.patience:
                     break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if has_val and best.state is not None:
+        model.load_state_dict(best.state)
+        result.restored_earlier_fit = best.owner != this_fit
     else:
         result.best_epoch = len(result.history) - 1
     model.eval()
