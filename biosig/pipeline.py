@@ -19,8 +19,9 @@ import xarray as xr
 from biosig.config import RunConfig
 from biosig.errors import DataError
 from biosig.features.extract import eeg_features, peripheral_features, subtract_baseline
+from biosig.features.peripheral_events import BeatEvents, EdaEvents, detect_session_events
 from biosig.preprocess.eeg import PreprocessLog, preprocess_eeg
-from biosig.preprocess.windows import baseline_zscore, drop_annotated_windows, make_epochs, slice_windows, window_table
+from biosig.preprocess.windows import baseline_zscore, drop_annotated_windows, make_epochs, window_table
 from biosig.session import TARGETS, Session
 
 
@@ -49,11 +50,12 @@ def session_features(session: Session, config: RunConfig) -> SessionResult:
         log.notes.append(f"dropped {n_dropped} stimulus windows overlapping BAD annotations")
     if stim_table.empty:
         raise DataError(f"{label}: every stimulus window overlaps a BAD annotation")
-    features = _segment_features(session, raw, stim_table, config, label)
+    events = detect_session_events(session) if config.features.peripheral else (None, None)
+    features = _segment_features(session, raw, stim_table, config, label, events)
     if base_cfg.mode == "feature_subtract":
         base_table = window_table(session.trials, config.windows, "baseline", base_cfg, label=label)
         base_table, _ = drop_annotated_windows(base_table, raw, config.windows.length)
-        baseline = _segment_features(session, raw, base_table, config, label)
+        baseline = _segment_features(session, raw, base_table, config, label, events)
         features = subtract_baseline(features, baseline)
     ratings = session.trials.set_index("trial").loc[stim_table["trial"], list(TARGETS)]
     features = features.assign_coords(
@@ -73,7 +75,12 @@ def session_features(session: Session, config: RunConfig) -> SessionResult:
 
 
 def _segment_features(
-    session: Session, raw, table: pd.DataFrame, config: RunConfig, label: str
+    session: Session,
+    raw,
+    table: pd.DataFrame,
+    config: RunConfig,
+    label: str,
+    events: tuple[BeatEvents | None, EdaEvents | None],
 ) -> xr.Dataset:
     length = config.windows.length
     epochs = make_epochs(raw, table, length, label)
@@ -84,19 +91,11 @@ def _segment_features(
         units = "baseline z²"
     feats = eeg_features(data, raw.info["sfreq"], epochs.ch_names, config.features, power_units=units)
     if config.features.peripheral:
-        ecg = eda = None
-        if session.ecg is not None:
-            ecg = slice_windows(session.ecg, table["t_start"].to_numpy(), length, label)[:, 0, :]
-        if session.eda is not None:
-            eda = slice_windows(session.eda, table["t_start"].to_numpy(), length, label)[:, 0, :]
-        feats = feats.merge(
-            peripheral_features(
-                ecg,
-                session.ecg.info["sfreq"] if session.ecg is not None else None,
-                eda,
-                session.eda.info["sfreq"] if session.eda is not None else None,
-            )
-        )
+        starts = table["t_start"].to_numpy()
+        try:
+            feats = feats.merge(peripheral_features(*events, starts, starts + length))
+        except DataError as error:
+            raise DataError(f"{label}: {error}") from error
     return feats.assign_coords(trial=("window", table["trial"].to_numpy()))
 
 

@@ -8,8 +8,13 @@ Dimensions: ``window`` (one row per window), ``channel``, ``band``, ``pair``
 * ``de`` (window, channel, band): differential entropy, nats;
 * ``faa`` (window, pair): ``ln P_right - ln P_left`` in the asymmetry band;
 * ``hr_bpm``, ``hrv_meannn_ms``, ``hrv_sdnn_ms``, ``hrv_rmssd_ms`` (window):
-  from the first ECG lead;
-* ``eda_tonic_us``, ``scr_count``, ``scr_amplitude_us`` (window): from EDA.
+  from the R-peaks of the first ECG lead, detected once per recording;
+* ``eda_tonic_us``, ``scr_count``, ``scr_amplitude_us`` (window): from the
+  EDA responses and tonic level, detected once per recording.
+
+The peripheral variables carry a ``nan_reasons`` attribute, e.g.
+``"fewer than 3 beats: 4; flat ECG: 1"`` (empty when none is NaN), so that a
+NaN is never silent (:mod:`biosig.features.peripheral_windows`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import xarray as xr
 from biosig.config import FeatureConfig
 from biosig.errors import DataError
 from biosig.features.eeg import band_power, differential_entropy, frontal_asymmetry
-from biosig.features.peripheral import ecg_window_features, eda_window_features
+from biosig.features.peripheral_events import BeatEvents, EdaEvents
+from biosig.features.peripheral_windows import WindowFeatures, ecg_features_from_beats, eda_features_from_events
 
 #: Feature variables that are log-domain or level-like, so that subtracting
 #: the baseline gives a change relative to rest (band_power is left absolute).
@@ -84,16 +90,36 @@ def eeg_features(data: np.ndarray, sfreq: float, ch_names: Sequence[str], cfg: F
 
 
 def peripheral_features(
-    ecg: np.ndarray | None, ecg_sfreq: float | None, eda: np.ndarray | None, eda_sfreq: float | None
+    ecg: BeatEvents | None, eda: EdaEvents | None, starts: np.ndarray, stops: np.ndarray
 ) -> xr.Dataset:
-    """ECG and EDA window features; ``ecg``/``eda`` are ``(n_windows, n_times)`` in V / S, or None."""
+    """ECG and EDA features of the windows ``[start, stop)`` (s, the recordings' clock).
+
+    Parameters
+    ----------
+    ecg, eda
+        Events of the whole session's ECG and EDA
+        (:func:`~biosig.features.peripheral_events.detect_ecg_events`,
+        :func:`~biosig.features.peripheral_events.detect_eda_events`), or None
+        when the session has no such recording.
+    starts, stops
+        ``(n_windows,)`` window bounds, s.
+
+    Returns
+    -------
+    xarray.Dataset
+        One ``(window,)`` variable per feature, with ``units`` and
+        ``nan_reasons`` attributes.
+    """
     variables: dict[str, tuple] = {}
+    parts: list[WindowFeatures] = []
     if ecg is not None:
-        for name, values in ecg_window_features(ecg, float(ecg_sfreq)).items():
-            variables[name] = ("window", values, {"units": _UNITS[name]})
+        parts.append(ecg_features_from_beats(ecg, starts, stops))
     if eda is not None:
-        for name, values in eda_window_features(eda, float(eda_sfreq)).items():
-            variables[name] = ("window", values, {"units": _UNITS[name]})
+        parts.append(eda_features_from_events(eda, starts, stops))
+    for part in parts:
+        for name, values in part.values.items():
+            reasons = "; ".join(f"{why}: {n}" for why, n in part.nan_reasons[name].items())
+            variables[name] = ("window", values, {"units": _UNITS[name], "nan_reasons": reasons})
     return xr.Dataset(variables)
 
 

@@ -4,7 +4,10 @@ Like :mod:`biosig.features.eeg`, the functions take arrays already cut into
 windows, shape ``(n_windows, n_times)``, and use nothing outside each window, so
 they serve the live pipeline as well. NeuroKit2 processes one signal at a time,
 so both functions loop over windows in Python; at 10-s windows that is about
-2-5 ms per ECG window and 5-10 ms per EDA window.
+2-5 ms per ECG window and 5-10 ms per EDA window. The offline pipeline instead
+detects the events once per recording (:mod:`biosig.features.peripheral_events`)
+and computes window features from them (:mod:`biosig.features.peripheral_windows`);
+these per-window functions serve the live pipeline until it has a causal detector.
 
 A window that cannot give a feature (NaN or inf in it, a flat signal, too few
 beats) gets NaN for that window instead of an exception, so one bad window never
