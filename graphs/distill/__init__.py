@@ -11,13 +11,17 @@ defined in the docstring of the module that makes it.
 * :mod:`.circumplex`: expression class -> valence/arousal cell table;
 * :mod:`.prototypes`: the frozen 5 x 5 prototype grid, its ``.npz`` + JSON
   artefact and validated loading;
-* :mod:`.faces`: the embedded procedural 48 x 48 face set;
+* :mod:`.faces`: the embedded procedural 48 x 48 face set and its expression
+  models (independent of the circumplex table, or drawn from it);
 * :mod:`.face_data`: FERPlus and image-folder loaders, splits;
 * :mod:`.students`: ResNet-18 and a small CNN with a projection head;
 * :mod:`.losses`: label-smoothed CE, logit KD, Proto-KD, D-Geo and its schedule;
-* :mod:`.train`: student training and the ablation variants;
+* :mod:`.train`: student training and the loss variants;
+* :mod:`.controls`: control grids (untrained teacher, shuffled cells, pure circumplex);
+* :mod:`.ablation`: variants and controls over seeds, paired comparisons over seeds;
 * :mod:`.evaluate`: 8-way / present-only metrics and grid agreement;
-* :mod:`.report`: figures, ``report.md``, ``metrics.json``;
+* :mod:`.plots`: the report's figures;
+* :mod:`.report`: ``report.md``, ``metrics.json``;
 * :mod:`.onnx_export`: ONNX export checked against ONNX Runtime;
 * :mod:`.job`: the whole ``biosig distill`` run.
 """

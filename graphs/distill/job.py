@@ -6,14 +6,18 @@
    ``teacher.checkpoint``) and saved as ``teacher.pt``, and the grid of its
    held-out embeddings is saved as ``prototypes_<dataset>_5x5_v<format>.npz``
    + ``.json``.
-2. **Students.** Every configured variant is trained on the face set
+2. **Students.** The ablation (:mod:`graphs.distill.ablation`): every
+   configured variant with the EEG grid and ``ablation.control_variant``
+   with each control grid (:mod:`graphs.distill.controls`), each with
+   ``ablation.n_seeds`` seeds, trained on the face set
    (:mod:`graphs.distill.train`) and tested on its test split and, when
    ``cross`` is set, on the second face set; the projection's agreement with
-   the grid is measured on the test split.
-3. **Export.** The last variant is saved (``student.pt``, safe checkpoint)
-   and, with ``report.onnx``, exported to ``student.onnx`` and compared with
-   ONNX Runtime on test faces.
-4. **Report.** ``report.md``, ``metrics.json`` and the PNGs of :mod:`graphs.distill.report`.
+   its grid is measured on the test split.
+3. **Export.** The last variant of the first seed is saved (``student.pt``,
+   safe checkpoint) and, with ``report.onnx``, exported to ``student.onnx``
+   and compared with ONNX Runtime on test faces.
+4. **Report.** ``report.md`` and ``metrics.json`` (:mod:`graphs.distill.report`) and the PNGs of
+   :mod:`graphs.distill.plots`.
 """
 
 from __future__ import annotations
@@ -24,15 +28,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
+from .ablation import run_ablation, summarise
 from .circumplex import cell_index, class_cells
 from .config import DistillConfig
-from .evaluate import classification_metrics, grid_agreement
 from .face_data import face_set, face_splits
+from .faces import class_actions
+from .plots import plot_ablation, plot_confusion, plot_curves, plot_faces, plot_grid
 from .prototypes import FORMAT_VERSION, PrototypeGrid, build_grid, grid_paths, load_grid, save_grid
-from .report import plot_ablation, plot_confusion, plot_curves, plot_faces, plot_grid, write_report
-from .train import GridTargets, predict, train_student
+from .report import write_report
+from .train import GridTargets
 
 Log = Callable[[str], None]
 
@@ -50,8 +57,14 @@ def _torch_threads(n: int | None) -> Iterator[None]:
 
 def build_teacher_grid(
     cfg: DistillConfig, out: Path, log: Log
-) -> tuple[PrototypeGrid, dict[str, Any], tuple[Path, Path]]:
-    """Step 1 of the module docstring with a teacher: returns the grid, the teacher summary and the grid files."""
+) -> tuple[PrototypeGrid, dict[str, Any], tuple[Path, Path], Callable[[int], np.ndarray]]:
+    """Step 1 of the module docstring with a teacher.
+
+    Returns the grid, the teacher summary, the grid files and the
+    ``random_teacher`` control (seed -> unit prototypes ``(25, D)`` of an
+    untrained teacher on the same held-out windows, :mod:`graphs.distill.controls`).
+    """
+    from .controls import random_teacher_grid
     from .teacher import (
         eeg_topomaps,
         holdout_trials,
@@ -105,7 +118,15 @@ def build_teacher_grid(
         "checkpoint": str(out / "teacher.pt"),
         "config_hash": config_hash,
     }
-    return grid, summary, files
+    held_images = data.images[held]
+    held_valence = data.meta.loc[held, "valence"].to_numpy()
+    held_arousal = data.meta.loc[held, "arousal"].to_numpy()
+    center = cfg.losses.proto_kd.center
+
+    def random_grid(seed: int) -> np.ndarray:
+        return random_teacher_grid(teacher, held_images, held_valence, held_arousal, seed, dataset).unit(center)
+
+    return grid, summary, files, random_grid
 
 
 def run_distill(cfg: DistillConfig, out_dir: str | Path | None = None, log: Log = print) -> Path:
@@ -122,12 +143,13 @@ def run_distill(cfg: DistillConfig, out_dir: str | Path | None = None, log: Log 
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with _torch_threads(cfg.threads):
+        random_grid = None
         if cfg.prototypes.path is not None:
             grid = load_grid(cfg.prototypes.path)
             teacher_summary, files = None, grid_paths(cfg.prototypes.path)
             log(f"prototype grid loaded from {files[0]}")
         else:
-            grid, teacher_summary, files = build_teacher_grid(cfg, out, log)
+            grid, teacher_summary, files, random_grid = build_teacher_grid(cfg, out, log)
         cells = class_cells(cfg.classes, cfg.circumplex)
         targets = GridTargets(
             grid.unit(center=cfg.losses.proto_kd.center),
@@ -136,28 +158,14 @@ def run_distill(cfg: DistillConfig, out_dir: str | Path | None = None, log: Log 
         )
         splits = face_splits(cfg.faces, cfg.classes, cfg.circumplex)
         cross = face_set(cfg.cross, cfg.classes, cfg.circumplex) if cfg.cross is not None else None
-        results: dict[str, dict[str, Any]] = {}
-        histories = {}
-        runs = {}
-        for variant in cfg.variants:
-            log(f"student {variant}: {cfg.student.arch}, {cfg.student.epochs} epochs on {len(splits.train)} faces")
-            run = train_student(variant, splits.train, splits.val, targets, cfg)
-            logits, projection = predict(run.model, splits.test)
-            res: dict[str, Any] = {
-                "test": classification_metrics(splits.test.labels, logits.argmax(axis=1), len(cfg.classes)),
-                "grid_agreement": grid_agreement(projection, cells[splits.test.labels], targets.prototypes),
-                "best_epoch": run.best_epoch,
-                "seconds": run.seconds,
-            }
-            if cross is not None:
-                cross_logits, _ = predict(run.model, cross)
-                res["cross"] = classification_metrics(cross.labels, cross_logits.argmax(axis=1), len(cfg.classes))
-            log(
-                f"  test accuracy {res['test']['accuracy']:.3f}, macro-F1 {res['test']['macro_f1']:.3f} "
-                f"({run.seconds:.0f} s)"
-            )
-            results[variant], histories[variant], runs[variant] = res, run.history, run
-        final = runs[cfg.variants[-1]]
+        log(
+            f"students: {cfg.student.arch}, {cfg.student.epochs} epochs on {len(splits.train)} faces, "
+            f"{cfg.ablation.n_seeds} seeds, variants {list(cfg.variants)}, controls {list(cfg.ablation.controls)}"
+        )
+        runs = run_ablation(cfg, splits, cross, targets, random_grid, log)
+        ablation = summarise(cfg, runs)
+        log(ablation["result"])
+        final = runs.first_runs[cfg.variants[-1]]
         n_params = sum(p.numel() for p in final.model.parameters())
         save_checkpoint(
             out / "student.pt",
@@ -187,6 +195,7 @@ def run_distill(cfg: DistillConfig, out_dir: str | Path | None = None, log: Log 
             log(f"ONNX export {path}: max |ONNX Runtime - torch| = {onnx_summary['max_abs_diff']:.2e}")
 
     filled_classes = [c for c, (v, a) in zip(cfg.classes, cells, strict=True) if grid.filled[v, a]]
+    conditions = ablation["conditions"]
     summary = {
         "name": cfg.name,
         "classes": list(cfg.classes),
@@ -205,14 +214,17 @@ def run_distill(cfg: DistillConfig, out_dir: str | Path | None = None, log: Log 
             name: {"source": s.source, "n": len(s), "counts": s.counts()}
             for name, s in (("train", splits.train), ("val", splits.val), ("test", splits.test))
         },
+        "face_expression": face_expression_summary(cfg, cells),
         "student": {
             "arch": cfg.student.arch,
             "parameters": int(n_params),
             "epochs": cfg.student.epochs,
-            "seed": cfg.student.seed,
+            "seeds": ablation["seeds"],
         },
-        "variants": results,
-        "histories": histories,
+        "losses": {"d_geo_weight": cfg.losses.d_geo.weight, "proto_kd_weight": cfg.losses.proto_kd.weight},
+        "variants": {v: conditions[v] for v in cfg.variants},
+        "ablation": ablation,
+        "histories": runs.histories,
         "onnx": onnx_summary,
         "seconds": time.perf_counter() - started,
         "config": cfg.model_dump(mode="json"),
@@ -223,14 +235,37 @@ def run_distill(cfg: DistillConfig, out_dir: str | Path | None = None, log: Log 
     class_cell_map = {c: (int(v), int(a)) for c, (v, a) in zip(cfg.classes, cells, strict=True)}
     figures = {
         "grid": plot_grid(grid, targets.prototypes, class_cell_map, out / "grid.png").name,
-        "ablation": plot_ablation(results, out / "ablation.png").name,
-        "curves": plot_curves(histories, out / "curves.png").name,
+        "ablation": plot_ablation(conditions, out / "ablation.png").name,
+        "curves": plot_curves(runs.histories, out / "curves.png").name,
         "confusion": plot_confusion(
-            results[final.variant]["test"]["confusion"],
+            conditions[final.variant]["test"]["confusion"],
             cfg.classes,
-            f"{final.variant}, test set",
+            f"{final.variant}, test set, all seeds",
             out / "confusion.png",
         ).name,
         "faces": plot_faces(splits.train, out / "faces.png").name,
     }
     return write_report(out, summary, figures)
+
+
+def face_expression_summary(cfg: DistillConfig, cells: np.ndarray) -> dict[str, Any]:
+    """How the training faces express their classes and how that relates to the grid.
+
+    ``geometry_r``: Pearson correlation, over class pairs, between the
+    distance of two classes' expression actions and the distance of their
+    grid cells (1 for the circumplex face model: the faces follow the grid by
+    construction). None for face sets that are not synthetic.
+    """
+    if cfg.faces.kind != "synthetic":
+        return {"model": None, "geometry_r": None}
+    expression = cfg.faces.expression
+    actions = class_actions(cfg.classes, cfg.circumplex, expression)
+    upper = np.triu_indices(len(cfg.classes), 1)
+    action_gap = np.linalg.norm(actions[:, None] - actions[None], axis=2)[upper]
+    cell_gap = np.linalg.norm(cells[:, None].astype(float) - cells[None], axis=2)[upper]
+    return {
+        "model": expression.model,
+        "seed": expression.seed if expression.model == "independent" else None,
+        "actions": {c: [round(float(x), 4) for x in row] for c, row in zip(cfg.classes, actions, strict=True)},
+        "geometry_r": float(np.corrcoef(action_gap, cell_gap)[0, 1]),
+    }

@@ -4,7 +4,9 @@ The paper publishes the weights (CE smoothing 0.055, KD 0.30, Proto-KD 0.12
 with tau 0.90 and temperature 5, D-Geo 0.012 from epoch 20 to 60, hard gate
 0.2, positive classes happiness and surprise; field notes section 2) but not
 the formulas. The definitions below are ours; each function's docstring has
-the exact formula. The total loss of a batch is
+the exact formula. Our D-Geo defaults are weight 100 and hard gate 0, not
+0.012 and 0.2: with these formulas the paper's values left D-Geo at about
+1e-5 of the loss (:class:`graphs.distill.config.DGeoConfig`). The total loss of a batch is
 
 ``L = CE + w_kd * KD + w_proto * ProtoKD + w_geo * s(epoch) * DGeo``.
 
@@ -130,7 +132,8 @@ def d_geo(
 
     ``DGeo = (1 / |S|) Σ_{i ∈ S} max(0, d_i - g)``,
 
-    ``S`` the samples of those classes, ``g`` the hard gate (0.2); the term is
+    ``S`` the samples of those classes, ``g`` the hard gate (the paper's 0.2; our
+    default is 0, :class:`graphs.distill.config.DGeoConfig`); the term is
     0 when ``S`` is empty. Each class contracts around its own centre
     (``intra_class: true``); classes are not pulled towards each other, and
     negative and neutral classes keep their spread: the paper's

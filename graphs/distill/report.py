@@ -1,10 +1,10 @@
-"""The ``biosig distill`` report: PNG figures, ``metrics.json`` and ``report.md``.
+"""The ``biosig distill`` report: ``metrics.json`` and ``report.md`` (figures: :mod:`graphs.distill.plots`).
 
-Figures: ``grid.png`` (held-out windows per valence x arousal cell, filled
-cells hatched, class cells named; 2-D PCA of the prototypes the losses use),
-``ablation.png`` (test metrics per variant), ``curves.png`` (validation
-macro-F1 and training loss per epoch), ``confusion.png`` (the last variant
-on the test set) and ``faces.png`` (training faces per class).
+``report.md`` has the EEG teacher, the prototype grid, how the synthetic
+faces express their classes (and whether that follows the grid by
+construction), the ablation as mean ± SD over the seeds for every variant
+and control grid, the paired comparisons over seeds, D-Geo's share of the
+loss at the end of training, and a plain-words result line.
 """
 
 from __future__ import annotations
@@ -13,155 +13,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from biosig.report.writer import write_atomic, write_json
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-
-from biosig.report.writer import write_atomic, write_json  # noqa: E402
-
-from .circumplex import GRID_LEVELS  # noqa: E402
-from .face_data import FaceSet  # noqa: E402
-from .prototypes import PrototypeGrid  # noqa: E402
+from .circumplex import GRID_LEVELS
 
 METRICS = ("accuracy", "macro_f1", "balanced_accuracy", "present_macro_f1")
 AGREEMENT = ("cell_accuracy", "within_one", "valence_mae_levels", "arousal_mae_levels")
-
-
-def plot_grid(
-    grid: PrototypeGrid, prototypes: np.ndarray, class_cells: Mapping[str, Sequence[int]], path: Path
-) -> Path:
-    """Cell counts (valence on x, arousal on y) and a 2-D PCA of the unit prototypes ``(25, D)``."""
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.6))
-    counts = grid.counts.T  # rows: arousal, columns: valence
-    im = ax0.imshow(counts, origin="lower", cmap="viridis")
-    for v in range(GRID_LEVELS):
-        for a in range(GRID_LEVELS):
-            if grid.filled[v, a]:
-                ax0.add_patch(plt.Rectangle((v - 0.5, a - 0.5), 1, 1, fill=False, hatch="//", edgecolor="white", lw=0))
-            text = "filled" if grid.filled[v, a] else str(grid.counts[v, a])
-            ax0.text(v, a + 0.22, text, ha="center", va="center", color="white", fontsize=8)
-    for name, (v, a) in class_cells.items():
-        ax0.text(v, a - 0.18, name, ha="center", va="center", color="orange", fontsize=7, weight="bold")
-    ax0.set(xticks=range(GRID_LEVELS), yticks=range(GRID_LEVELS), xlabel="valence level", ylabel="arousal level")
-    ax0.set_title("held-out EEG windows per cell (hatched: filled from neighbours)", fontsize=9)
-    fig.colorbar(im, ax=ax0, shrink=0.8, label="windows")
-    xy = PCA(n_components=2).fit_transform(prototypes)
-    levels = np.arange(GRID_LEVELS * GRID_LEVELS)
-    val, aro = levels // GRID_LEVELS, levels % GRID_LEVELS
-    observed = ~grid.filled.ravel()
-    sc = ax1.scatter(
-        xy[observed, 0],
-        xy[observed, 1],
-        c=val[observed],
-        s=30 + 25 * aro[observed],
-        cmap="coolwarm",
-        vmin=0,
-        vmax=GRID_LEVELS - 1,
-        edgecolors="black",
-    )
-    ax1.scatter(
-        xy[~observed, 0],
-        xy[~observed, 1],
-        facecolors="none",
-        s=30 + 25 * aro[~observed],
-        edgecolors=plt.cm.coolwarm(val[~observed] / (GRID_LEVELS - 1)),
-        linewidths=1.5,
-    )
-    for i in levels:
-        ax1.annotate(f"{val[i]},{aro[i]}", xy[i], fontsize=6, xytext=(3, 3), textcoords="offset points")
-    ax1.set(xlabel="PC 1", ylabel="PC 2")
-    ax1.set_title("prototypes (centred, unit): colour valence, size arousal, hollow: filled", fontsize=9)
-    fig.colorbar(sc, ax=ax1, shrink=0.8, label="valence level")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_ablation(results: Mapping[str, Mapping[str, Any]], path: Path) -> Path:
-    """Grouped bars: test (and cross-set) metrics per variant."""
-    sets = [s for s in ("test", "cross") if all(s in r for r in results.values())]
-    fig, axes = plt.subplots(1, len(sets), figsize=(6.5 * len(sets), 3.8), squeeze=False)
-    width = 0.8 / len(results)
-    for ax, which in zip(axes[0], sets, strict=True):
-        for i, (variant, res) in enumerate(results.items()):
-            values = [res[which][m] for m in METRICS]
-            ax.bar(np.arange(len(METRICS)) + i * width, values, width, label=variant)
-        ax.set_xticks(
-            np.arange(len(METRICS)) + width * (len(results) - 1) / 2, [m.replace("_", " ") for m in METRICS], fontsize=8
-        )
-        ax.set_ylim(0, 1)
-        ax.set_title(f"{which} set", fontsize=10)
-    axes[0, 0].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], path: Path) -> Path:
-    """Validation macro-F1 and training loss per epoch, one line per variant."""
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for variant, rows in histories.items():
-        epochs = [r["epoch"] for r in rows]
-        ax0.plot(epochs, [r["val_macro_f1"] for r in rows], label=variant)
-        ax1.plot(epochs, [r["loss"] for r in rows], label=variant)
-    ax0.set(xlabel="epoch", ylabel="validation macro-F1")
-    ax1.set(xlabel="epoch", ylabel="training loss (weighted sum)")
-    ax0.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str], title: str, path: Path) -> Path:
-    """Row-normalised confusion matrix (rows: true class)."""
-    cm = np.asarray(confusion, dtype=float)
-    rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(5.5, 4.8))
-    ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
-    for i in range(len(classes)):
-        for j in range(len(classes)):
-            ax.text(
-                j,
-                i,
-                f"{rates[i, j]:.2f}",
-                ha="center",
-                va="center",
-                fontsize=6,
-                color="black" if rates[i, j] < 0.6 else "white",
-            )
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=7)
-    ax.set_yticks(range(len(classes)), classes, fontsize=7)
-    ax.set(xlabel="predicted", ylabel="true")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_faces(faces: FaceSet, path: Path, per_class: int = 8) -> Path:
-    """A few faces of each class, one row per class."""
-    fig, axes = plt.subplots(
-        len(faces.classes), per_class, figsize=(per_class * 0.9, len(faces.classes) * 0.95), squeeze=False
-    )
-    for k, name in enumerate(faces.classes):
-        rows = np.flatnonzero(faces.labels == k)[:per_class]
-        for j in range(per_class):
-            ax = axes[k, j]
-            ax.axis("off")
-            if j < len(rows):
-                ax.imshow(faces.images[rows[j]], cmap="gray", vmin=0, vmax=255)
-        axes[k, 0].set_title(name, fontsize=7, loc="left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
 
 
 def _row(values: Sequence[Any]) -> str:
@@ -212,59 +69,10 @@ def render_markdown(summary: Mapping[str, Any], figures: Mapping[str, str]) -> s
             f"{', '.join(filled_classes)}.",
         ]
     lines += ["", f"![grid]({figures['grid']})", ""]
-    faces = summary["faces"]
-    lines += [
-        "## Students",
-        "",
-        f"{summary['student']['arch']} ({summary['student']['parameters']:,} parameters with the projection head), "
-        f"{summary['student']['epochs']} epochs, trained on {faces['train']['source']} "
-        f"({faces['train']['n']} faces), model selection on validation macro-F1 ({faces['val']['n']} faces), "
-        f"tested on {faces['test']['n']} faces. One seed ({summary['student']['seed']}): differences of a few points "
-        "between variants are within seed-to-seed variation unless repeated.",
-        "",
-        "| variant | accuracy | macro-F1 (8-way) | balanced acc. | present-only macro-F1 | best epoch | time (s) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for variant, res in summary["variants"].items():
-        t = res["test"]
-        row = [variant, t["accuracy"], t["macro_f1"], t["balanced_accuracy"], t["present_macro_f1"], res["best_epoch"]]
-        lines.append(_row([*row, f"{res['seconds']:.0f}"]))
-    if any("cross" in r for r in summary["variants"].values()):
-        cross = summary["cross"]
-        lines += [
-            "",
-            f"Cross-dataset test on {cross['source']} ({cross['n']} faces, "
-            f"classes present: {', '.join(cross['present'])}):",
-            "",
-            "| variant | accuracy | macro-F1 (8-way) | balanced acc. | present-only macro-F1 |",
-            "|---|---|---|---|---|",
-        ]
-        for variant, res in summary["variants"].items():
-            c = res["cross"]
-            lines.append(_row([variant, c["accuracy"], c["macro_f1"], c["balanced_accuracy"], c["present_macro_f1"]]))
-    lines += [
-        "",
-        "Agreement of the student's projected embedding with the grid (test faces: nearest prototype vs the class's "
-        "circumplex cell; a random cell gives 0.04 exact). Variants without Proto-KD never train the projection head, "
-        "so their numbers are a chance reference:",
-        "",
-        "| variant | exact cell | within one level | valence MAE (levels) | arousal MAE (levels) |",
-        "|---|---|---|---|---|",
-    ]
-    for variant, res in summary["variants"].items():
-        g = res["grid_agreement"]
-        lines.append(_row([variant, *(g[k] for k in AGREEMENT)]))
-    lines += [
-        "",
-        f"![ablation]({figures['ablation']})",
-        "",
-        f"![curves]({figures['curves']})",
-        "",
-        f"![confusion]({figures['confusion']})",
-        "",
-        f"![faces]({figures['faces']})",
-        "",
-    ]
+    lines += _face_lines(summary)
+    lines += _ablation_lines(summary)
+    for name in ("ablation", "curves", "confusion", "faces"):
+        lines += [f"![{name}]({figures[name]})", ""]
     onnx = summary.get("onnx")
     if onnx:
         lines += [
@@ -284,6 +92,118 @@ def render_markdown(summary: Mapping[str, Any], figures: Mapping[str, str]) -> s
         "",
     ]
     return "\n".join(lines)
+
+
+def _mean_sd(means: Mapping[str, float], sds: Mapping[str, float], key: str) -> str:
+    return f"{means[key]:.3f} ± {sds[key]:.3f}"
+
+
+def _face_lines(summary: Mapping[str, Any]) -> list[str]:
+    """The face set, its expression model and the circularity statement."""
+    faces, expr = summary["faces"], summary["face_expression"]
+    lines = [
+        "## Faces and the circularity of synthetic faces",
+        "",
+        f"Trained on {faces['train']['source']} ({faces['train']['n']} faces), model selection on validation "
+        f"macro-F1 ({faces['val']['n']} faces), tested on {faces['test']['n']} faces.",
+        "",
+    ]
+    if expr["model"] == "circumplex":
+        lines.append(
+            "**Circular by construction.** These faces are drawn from the same circumplex table that puts each class "
+            "on its prototype cell (`faces.expression.model: circumplex`): a class's smile, mouth and eye opening and "
+            "brows follow its cell's valence and arousal, so the grid's geometry matches the faces' whatever the "
+            f"EEG says (correlation of class distances on the grid and in the faces: r = {expr['geometry_r']:.2f}). "
+            "A gain from grid-shaped targets on these faces does not show that the EEG matters."
+        )
+    elif expr["model"] == "independent":
+        lines.append(
+            "**Independent expressions.** Each class's five expression parameters (smile, mouth opening, eye opening, "
+            f"brow raise, brow frown) are drawn from their own seeded table (seed {expr['seed']}, "
+            "`graphs/distill/faces.py`), not from the circumplex table that places the classes on the grid, so the "
+            "grid's geometry does not match the faces by construction (correlation of class distances on the grid "
+            f"and in the faces: r = {expr['geometry_r']:.2f}; 1.00 for the circumplex face model). The classes are "
+            "still placed on the grid by the circumplex table, which is a choice of ours, not a measurement; and "
+            "the synthetic EEG cohort is itself simulated, so nothing here is evidence about real brains or faces."
+        )
+    else:
+        lines.append("Real face images: their expressions do not come from the circumplex table.")
+    return [*lines, ""]
+
+
+def _ablation_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Variants and controls over the seeds, comparisons, D-Geo share and the result line."""
+    abl, student = summary["ablation"], summary["student"]
+    conditions = abl["conditions"]
+    n = len(abl["seeds"])
+    lines = [
+        "## Students: ablation over seeds",
+        "",
+        f"{student['arch']} ({student['parameters']:,} parameters with the projection head), {student['epochs']} "
+        f"epochs, seeds {abl['seeds']} (each seed sets the student's weights, batches and augmentation and the "
+        "control's randomness; the EEG teacher is trained once). Rows without a control in parentheses use the EEG "
+        "teacher's grid; "
+        f"`{abl['reference']} (control)` rows train the same variant on a control grid: `random_teacher` (the "
+        "teacher's architecture untrained, same held-out windows), `shuffled_cells` (the EEG prototypes permuted "
+        "among the cells) and `circumplex` (pure grid geometry, no EEG); definitions in `graphs/distill/controls.py`. "
+        f"Test set, mean ± SD over {n} seeds:",
+        "",
+        "| condition | accuracy | macro-F1 (8-way) | balanced acc. | present-only macro-F1 | D-Geo share of loss "
+        "(last epoch) | time (s, all seeds) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, c in conditions.items():
+        share = f"{100 * c['dgeo_share']:.2f}% ± {100 * c['dgeo_share_sd']:.2f}" if c["dgeo_share"] else "-"
+        cells = [_mean_sd(c["test"], c["test_sd"], k) for k in METRICS]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {share} | {c['seconds']:.0f} |")
+    if "cross" in summary:
+        cross = summary["cross"]
+        lines += [
+            "",
+            f"Cross-dataset test on {cross['source']} ({cross['n']} faces, classes present: "
+            f"{', '.join(cross['present'])}), mean ± SD over seeds:",
+            "",
+            "| condition | accuracy | macro-F1 (8-way) | balanced acc. | present-only macro-F1 |",
+            "|---|---|---|---|---|",
+        ]
+        for name, c in conditions.items():
+            lines.append(f"| {name} | " + " | ".join(_mean_sd(c["cross"], c["cross_sd"], k) for k in METRICS) + " |")
+    lines += [
+        "",
+        "Agreement of the student's projected embedding with the grid it was trained on (test faces: nearest prototype "
+        "vs the class's circumplex cell; a random cell gives 0.04 exact; variants without Proto-KD never train the "
+        "projection head, so theirs is a chance reference), mean over seeds:",
+        "",
+        "| condition | exact cell | within one level | valence MAE (levels) | arousal MAE (levels) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, c in conditions.items():
+        lines.append(_row([name, *(c["grid_agreement"][k] for k in AGREEMENT)]))
+    lines += [
+        "",
+        "### Paired comparisons over seeds",
+        "",
+        f"`{abl['reference']}` with the EEG grid against each control and the brain-free reference: Wilcoxon "
+        f"signed-rank over the {n} seeds (the unit is a repeated training run, not a subject; "
+        "`biosig.evaluation.statistics.paired_comparisons`), Holm-corrected within each metric. With "
+        f"{n} seeds the smallest possible two-sided p is {2 / 2**n:.3f}.",
+        "",
+        "| metric | against | mean difference (EEG - other) | seeds EEG higher | W | p | Holm p |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in abl["comparisons"]:
+        lines.append(
+            f"| {c['metric']} | {c['b']} | {c['mean_difference']:+.3f} | {c['wins']}/{c['n_seeds']} | "
+            f"{c['statistic']:.1f} | {c['p_value']:.3f} | {c['p_holm']:.3f} |"
+        )
+    shares = [c["dgeo_share"] for c in conditions.values() if c["dgeo_share"]]
+    if shares:
+        lines += [
+            "",
+            f"D-Geo (weight {summary['losses']['d_geo_weight']:g}) is {100 * min(shares):.2f}% to "
+            f"{100 * max(shares):.2f}% of the training loss in the last epoch (mean over seeds per condition).",
+        ]
+    return [*lines, "", f"**Result.** {abl['result']}", ""]
 
 
 def write_report(out_dir: Path, summary: Mapping[str, Any], figures: Mapping[str, str]) -> Path:

@@ -17,9 +17,16 @@ order with the same augmentations. Per epoch:
 * model selection: the epoch with the best validation macro-F1 (the paper's
   criterion) is kept, ties to the earlier epoch.
 
-Randomness: batch order and augmentation from ``numpy.random.default_rng``
-streams of ``student.seed``; dropout from torch's generator seeded with it
-inside :func:`torch.random.fork_rng` (the caller's RNG state is untouched).
+Randomness: weights, batch order and augmentation from ``numpy.random.default_rng``
+streams of the run's seed (``seed``, default ``student.seed``; the ablation
+passes one per repeat); dropout from torch's generator seeded with it inside
+:func:`torch.random.fork_rng` (the caller's RNG state is untouched).
+
+History (one row per epoch): ``loss`` and each unweighted term (``ce``,
+``kd``, ``proto``, ``dgeo``) averaged over the epoch's samples,
+``dgeo_weighted`` (``w_geo s(e) DGeo``, the term as it enters the loss) and
+``dgeo_share`` (``dgeo_weighted / loss``: how much of the loss D-Geo is),
+the validation accuracy and macro-F1.
 """
 
 from __future__ import annotations
@@ -153,7 +160,14 @@ def predict(model: Student, faces: FaceSet, batch_size: int = 512) -> tuple[np.n
 
 
 def train_student(
-    variant: str, train: FaceSet, val: FaceSet, grid: GridTargets, cfg: DistillConfig, *, on_epoch=None
+    variant: str,
+    train: FaceSet,
+    val: FaceSet,
+    grid: GridTargets,
+    cfg: DistillConfig,
+    *,
+    seed: int | None = None,
+    on_epoch=None,
 ) -> StudentRun:
     """Train one variant (module docstring) and return it with the best validation epoch's weights.
 
@@ -167,6 +181,8 @@ def train_student(
         Prototypes and class cells.
     cfg
         The run's configuration (``student`` and ``losses`` sections).
+    seed
+        Seed of the run (module docstring); None: ``student.seed``.
     on_epoch
         Called with each epoch's history row (progress display).
     """
@@ -174,6 +190,7 @@ def train_student(
 
     spec = VARIANTS[variant]
     scfg, lcfg = cfg.student, cfg.losses
+    seed = scfg.seed if seed is None else seed
     n_classes = len(train.classes)
     device = resolve_device(scfg.device)
     model = build_student(
@@ -183,18 +200,18 @@ def train_student(
         widths=scfg.widths,
         base_width=scfg.base_width,
         dropout=scfg.dropout,
-        seed=scfg.seed,
+        seed=seed,
     ).to(device)
     weight = torch.as_tensor(class_weights(train.labels, n_classes), dtype=torch.float32, device=device)
     prototypes = torch.as_tensor(grid.prototypes, device=device)
     class_cell = torch.as_tensor(grid.class_cell, device=device)
     labels_all = torch.as_tensor(train.labels, device=device)
-    order_rng, augment_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(scfg.seed).spawn(2))
+    order_rng, augment_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     run = StudentRun(variant, model)
     best_score, best_state = -math.inf, None
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
-        torch.manual_seed(scfg.seed)
+        torch.manual_seed(seed)
         optimizer = torch.optim.AdamW(model.parameters(), lr=scfg.lr, weight_decay=scfg.weight_decay)
         ema = EmaTeacher(model, lcfg.kd.ema_decay) if spec.kd else None
         for epoch in range(scfg.epochs):
@@ -202,7 +219,7 @@ def train_student(
             for group in optimizer.param_groups:
                 group["lr"] = lr
             geo_scale = late_cosine(epoch, scfg.epochs, lcfg.d_geo.start_epoch, lcfg.d_geo.end_epoch)
-            sums = {"loss": 0.0, "ce": 0.0, "kd": 0.0, "proto": 0.0, "dgeo": 0.0}
+            sums = {"loss": 0.0, "ce": 0.0, "kd": 0.0, "proto": 0.0, "dgeo": 0.0, "dgeo_weighted": 0.0}
             model.train()
             order = order_rng.permutation(len(train))
             for lo in range(0, len(order), scfg.batch_size):
@@ -228,7 +245,8 @@ def train_student(
                     loss = loss + lcfg.proto_kd.weight * terms["proto"]
                 if spec.dgeo:
                     terms["dgeo"] = d_geo(out.projection, y, grid.positive, lcfg.d_geo.hard_gate)
-                    loss = loss + lcfg.d_geo.weight * geo_scale * terms["dgeo"]
+                    terms["dgeo_weighted"] = lcfg.d_geo.weight * geo_scale * terms["dgeo"]
+                    loss = loss + terms["dgeo_weighted"]
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if scfg.clip_grad is not None:
@@ -246,6 +264,7 @@ def train_student(
                 "lr": lr,
                 "dgeo_scale": geo_scale if spec.dgeo else 0.0,
                 **{k: v / len(train) for k, v in sums.items()},
+                "dgeo_share": sums["dgeo_weighted"] / sums["loss"] if sums["loss"] > 0 else 0.0,
                 "val_accuracy": val_metrics["accuracy"],
                 "val_macro_f1": val_metrics["macro_f1"],
             }

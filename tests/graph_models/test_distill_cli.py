@@ -33,6 +33,7 @@ TINY = {
     "cross": {"kind": "synthetic", "n_per_class": 3, "seed": 5, "classes": ["happiness", "sadness"]},
     "student": {"epochs": 1, "widths": [4, 8], "batch_size": 16},
     "variants": ["ce", "ce+kd+proto+dgeo"],
+    "ablation": {"n_seeds": 2},
 }
 
 
@@ -70,6 +71,22 @@ def test_distill_end_to_end(tmp_path: Path) -> None:
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
     assert list(metrics["variants"]) == ["ce", "ce+kd+proto+dgeo"]
+    ablation = metrics["ablation"]
+    assert ablation["seeds"] == [0, 1] and ablation["controls"] == ["random_teacher", "shuffled_cells", "circumplex"]
+    assert list(ablation["conditions"]) == [
+        "ce",
+        "ce+kd+proto+dgeo",
+        "ce+kd+proto+dgeo (random_teacher)",
+        "ce+kd+proto+dgeo (shuffled_cells)",
+        "ce+kd+proto+dgeo (circumplex)",
+    ]
+    assert all(len(rows["seeds"]) == 2 for rows in ablation["conditions"].values())
+    assert ablation["conditions"]["ce"]["dgeo_share"] == 0.0  # no D-Geo term, no share
+    # the EEG grid against the three controls (no ce+kd variant here, so no brain-free comparison)
+    assert [(c["metric"], c["unit"]) for c in ablation["comparisons"]] == [("test macro_f1", "seeds")] * 3 + [
+        ("cross macro_f1", "seeds")
+    ] * 3
+    assert metrics["face_expression"]["model"] == "independent" and metrics["face_expression"]["seed"] == 11
     for res in metrics["variants"].values():
         for key in ("accuracy", "macro_f1", "balanced_accuracy", "present_macro_f1"):
             assert 0.0 <= res["test"][key] <= 1.0 and 0.0 <= res["cross"][key] <= 1.0
@@ -86,6 +103,8 @@ def test_distill_end_to_end(tmp_path: Path) -> None:
     assert np.array_equal(grid.filled, np.array(metrics["grid"]["filled"]))
     report = (out / "report.md").read_text()
     assert "| ce+kd+proto+dgeo |" in report and "Cross-dataset test" in report
+    assert "| ce+kd+proto+dgeo (circumplex) |" in report and "**Result.**" in report
+    assert "Independent expressions" in report and "over seeds" in report
 
     # reuse the saved grid: the teacher is skipped
     again = _write(
@@ -94,6 +113,7 @@ def test_distill_end_to_end(tmp_path: Path) -> None:
             **TINY,
             "prototypes": {"path": str(out / "prototypes_synthetic_5x5_v1.json")},
             "variants": ["ce+kd+proto"],
+            "ablation": {"n_seeds": 1, "control_variant": "ce+kd+proto"},
             "cross": None,
             "report": {"onnx": False},
         },
@@ -102,6 +122,7 @@ def test_distill_end_to_end(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     reused = json.loads((tmp_path / "again" / "metrics.json").read_text())
     assert reused["teacher"] is None and reused["grid"]["counts"] == metrics["grid"]["counts"]
+    assert reused["ablation"]["controls"] == ["shuffled_cells", "circumplex"]  # no teacher to re-initialise
 
 
 def test_distill_errors_are_reported_without_traceback(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Synthetic faces: seeded, shaped like FER2013, and their features follow valence and arousal."""
+"""Synthetic faces: seeded, shaped like FER2013, features follow the expression actions; both expression models."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ import pytest
 
 from biosig.errors import ConfigError
 from graphs.distill.circumplex import CIRCUMPLEX, FERPLUS_CLASSES, cell_index, class_cells, level_coordinates
-from graphs.distill.faces import FaceStyle, draw_faces, synthetic_faces
+from graphs.distill.faces import (
+    ACTIONS,
+    ExpressionModel,
+    FaceStyle,
+    class_actions,
+    draw_actions,
+    draw_faces,
+    synthetic_faces,
+)
 
 CLEAN = FaceStyle(noise=(0.0, 0.0), contrast=(1.0, 1.0), max_shift=0.0, max_tilt_deg=0.0)
 
@@ -71,3 +79,35 @@ def test_class_subset_and_bad_size() -> None:
     assert sorted(labels.tolist()) == [0, 0, 1, 1]
     with pytest.raises(ConfigError, match="n_per_class"):
         synthetic_faces(0, FERPLUS_CLASSES)
+
+
+def test_independent_expression_model_does_not_read_the_circumplex_table() -> None:
+    model = ExpressionModel(model="independent", seed=11, min_distance=0.7)
+    a = class_actions(FERPLUS_CLASSES, CIRCUMPLEX, model)
+    np.testing.assert_array_equal(a, class_actions(FERPLUS_CLASSES, {}, model))  # no table needed
+    assert a.shape == (8, len(ACTIONS)) and np.abs(a).max() <= 1.0
+    gaps = np.linalg.norm(a[:, None] - a[None], axis=2)[np.triu_indices(8, 1)]
+    assert gaps.min() >= 0.7
+    assert not np.allclose(a, class_actions(FERPLUS_CLASSES, CIRCUMPLEX, ExpressionModel(model="independent", seed=12)))
+    # the circumplex model: (v, a, a, a, v) of each class's cell
+    c = class_actions(FERPLUS_CLASSES, CIRCUMPLEX, ExpressionModel(model="circumplex"))
+    np.testing.assert_allclose(c[:, [0, 1]], level_coordinates(class_cells(FERPLUS_CLASSES)))
+    np.testing.assert_array_equal(c[:, 1], c[:, 3])
+    with pytest.raises(ConfigError, match="min_distance"):
+        class_actions([f"c{k}" for k in range(12)], {}, ExpressionModel(min_distance=1.5))
+
+
+def test_independent_faces_are_seeded_and_differ_from_circumplex_faces() -> None:
+    model = ExpressionModel()
+    a, ya = synthetic_faces(3, FERPLUS_CLASSES, seed=1, expression=model)
+    b, _ = synthetic_faces(3, FERPLUS_CLASSES, seed=1, expression=model)
+    c, yc = synthetic_faces(3, FERPLUS_CLASSES, seed=1)  # circumplex: the default of this function
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ya, yc)  # same label draw, other expressions
+    assert np.abs(a.astype(int) - c.astype(int)).mean() > 1
+    # draw_faces is draw_actions with (v, a, a, a, v)
+    v, ar = np.array([0.5, -0.3]), np.array([0.2, 0.9])
+    np.testing.assert_array_equal(
+        draw_faces(v, ar, np.zeros(2), np.random.default_rng(0), CLEAN),
+        draw_actions(np.stack([v, ar, ar, ar, v], axis=1), np.zeros(2), np.random.default_rng(0), CLEAN),
+    )
