@@ -5,7 +5,7 @@ the last 30 s of each stimulus, 1-s windows with 1-s hops; ``--learnable``
 switches to the test suite's cohort with x3 effects and no artefacts), the
 five-class task (ratings 1..5) on valence and arousal, and for each model
 (HiSTN, EEGNet, DGCNN, TopomapCNN, logistic regression on DE) the protocols
-``histn_blocks`` (the published within-trial split), ``leave_trials_out``
+``histn_blocks`` (the published within-trial split), ``within_subject``
 (whole trials held out, 5 folds) and ``loso`` (leave-one-subject-out). To keep
 the run short, only the first fold of each subject (subject-dependent) and the
 first subject (LOSO) are trained, 15 epochs each (lr 0.02, 0.005 from epoch
@@ -18,7 +18,7 @@ two also as a ratio to the logistic-regression baseline run side by side.
 Speeds depend on the machine's load; the load average is printed.
 
 Run ``python benchmarks/bench_models_table.py`` (about 7 minutes on 2 busy
-cores) or ``--quick`` (HiSTN and the baseline, ``leave_trials_out`` only).
+cores) or ``--quick`` (HiSTN and the baseline, ``within_subject`` only).
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from biosig.config import ModelSpec, TrainConfig
+from biosig.config import EvaluationConfig, ModelSpec, RunConfig, TrainConfig, TrainWindowConfig
 from biosig.datasets.synthetic import SyntheticConfig, make_cohort
 from graphs.training.experiment import model_inputs, run_experiment
 
 BASELINE = "logreg_de"
 MODELS = ("histn", "eegnet", "dgcnn", "topomap_cnn", BASELINE)
-PROTOCOLS = ("histn_blocks", "leave_trials_out", "loso")
+PROTOCOLS = ("histn_blocks", "within_subject", "loso")
 
 
 def cohort_config(learnable: bool) -> SyntheticConfig:
@@ -59,30 +59,25 @@ def cohort_config(learnable: bool) -> SyntheticConfig:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="HiSTN and the baseline, leave_trials_out only")
+    parser.add_argument("--quick", action="store_true", help="HiSTN and the baseline, within_subject only")
     parser.add_argument("--learnable", action="store_true", help="x3 effects, no artefacts (the test suite's cohort)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per training (1 is fastest on 2 busy cores)")
     args = parser.parse_args()
 
     models = ("histn", BASELINE) if args.quick else MODELS
-    protocols = ("leave_trials_out",) if args.quick else PROTOCOLS
-    cfg = TrainConfig(
-        models=tuple(ModelSpec(name=m) for m in models),
-        protocols=protocols,
-        targets=("valence", "arousal"),
-        tasks=("five_class",),
-        windows={"record_seconds": 30.0},
-        epochs=15,
-        batch_size=64,
-        lr=0.02,
-        lr_steps={10: 0.005},
-        n_folds=5,
-        max_folds=1,
-        threads=args.threads,
+    protocols = ("within_subject",) if args.quick else PROTOCOLS
+    windows = TrainWindowConfig(record_seconds=30.0)
+    run_cfg = RunConfig(
+        models=tuple(ModelSpec(name=m, windows=windows) for m in models),
+        evaluation=EvaluationConfig(
+            protocols=protocols, targets=("valence", "arousal"), tasks=("five_class",), n_folds=5, max_folds=1
+        ),
+        train=TrainConfig(epochs=15, batch_size=64, lr=0.02, lr_steps={10: 0.005}, threads=args.threads),
     )
+    cfg = run_cfg.train
     synthetic = cohort_config(args.learnable)
     t0 = time.perf_counter()
-    inputs = model_inputs(make_cohort(synthetic), cfg)
+    inputs = model_inputs(make_cohort(synthetic), run_cfg.models)
     prepared = time.perf_counter() - t0
     n_windows = len(next(iter(inputs.values())))
     print(
@@ -93,7 +88,7 @@ def main() -> None:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"training: {cfg.epochs} epochs, batch {cfg.batch_size}, {args.threads} torch thread(s); load average {load}")
     t0 = time.perf_counter()
-    metrics, _ = run_experiment(inputs, cfg, on_step=lambda s: print(f"  {s}", flush=True))
+    metrics, _ = run_experiment(inputs, run_cfg, on_step=lambda s: print(f"  {s}", flush=True))
     print(f"trained and tested in {time.perf_counter() - t0:.0f} s")
 
     table = Table(title="five-class scores (mean over subjects) and CPU speed; ratios against the logistic regression")

@@ -2,10 +2,12 @@
 
 After the evaluation, every configured model is trained once more per
 target and task on all the run's windows (the inputs the folds used,
-:func:`graphs.training.experiment.model_inputs`), a seeded
-``train.val_fraction`` of whole trials (subject, trial) held out for the
+:func:`graphs.training.deep_inputs.model_inputs`), a seeded
+``evaluation.val_fraction`` of whole trials (subject, trial) held out for the
 trainer's validation loss, early stopping (``patience``) and best-epoch
-restore (:func:`graphs.training.trainer.fit`, seeded by ``train.seed``).
+restore (:func:`graphs.training.trainer.fit`, seeded by the first of
+``evaluation.seeds``). Only deep models are exported (the feature baseline
+has no live form).
 Each model is written as ``DIR/<model>-<target>-<task>.pt`` in the live
 checkpoint format (:mod:`streaming.model_io`): weights, ``hparams``,
 ``target``, ``task``, ``scale`` (classifiers: the rating of each class) or
@@ -13,11 +15,12 @@ checkpoint format (:mod:`streaming.model_io`): weights, ``hparams``,
 [-1, 1], :func:`~biosig.evaluation.labels.regression_targets`, which the
 live pipeline maps back), ``channels`` (model order), ``sfreq`` (of the
 training windows), ``window``, ``features`` (the DE bands), ``preprocess``
-(the run's filter and reference when ``train.windows.preprocess`` is set,
+(the run's filter and reference when the model's ``windows.preprocess`` is set,
 else null), ``peripheral`` (models with ECG/EDA nodes: the span
-``train.windows.peripheral_seconds`` and the node layout), a calibrated
+``windows.peripheral_seconds`` and the node layout), a calibrated
 ``normalization`` ``{"calibrate": true, "max_scale": [...]}``, and the
-provenance (``train_config``, ``history``, ``export``).
+provenance (``train_config``: the ``train`` section and the model's ``windows``;
+``history``, ``export``).
 
 Each task is trained as in the evaluation
 (:mod:`graphs.training.experiment`): classes with soft targets and
@@ -48,22 +51,39 @@ training preprocessing is fitted per recording and is not in the checkpoint
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from biosig.config import FeatureConfig, ModelSpec, PreprocessConfig, TrainConfig, WindowConfig
+from biosig.config import (
+    FeatureConfig,
+    ModelSpec,
+    PreprocessConfig,
+    RunConfig,
+    TrainWindowConfig,
+    WindowConfig,
+)
 from biosig.errors import ConfigError, DataError
-from biosig.evaluation.labels import N_CLASSES, class_labels, rating_bins, regression_targets
+from biosig.evaluation.labels import (
+    N_CLASSES,
+    class_labels,
+    rating_bins,
+    regression_targets,
+)
 from biosig.preprocess.causal import design_filters
 from graphs.models import build_model, make_config
-from graphs.training.experiment import input_kind, spec_inputs
+from graphs.training.deep_inputs import input_kind, shared_windows, spec_inputs
 from graphs.training.trainer import fit, take_rows
 from graphs.training.windows_dataset import WindowSet
-from streaming.model_io import LIVE_TARGETS, LiveSpec, live_metadata, save_live_checkpoint
+from streaming.model_io import (
+    LIVE_TARGETS,
+    LiveSpec,
+    live_metadata,
+    save_live_checkpoint,
+)
 
 #: Rating of each class of the exported classification tasks (five_class: classes 0..4 are SAM 1..5).
 CLASS_RATINGS: dict[str, list[float]] = {"binary": [0.0, 1.0], "five_class": [1.0, 2.0, 3.0, 4.0, 5.0]}
@@ -109,35 +129,37 @@ class ExportResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def check_exportable(cfg: TrainConfig, preprocess: PreprocessConfig | None, inputs: dict[str, WindowSet]) -> None:
-    """Refuse an export the live pipeline could not run (module docstring), before any training.
+def check_exportable(config: RunConfig, models: Sequence[ModelSpec], inputs: dict[str, WindowSet]) -> None:
+    """Refuse an export of the deep ``models`` (one windows setting, their ``inputs``) the live pipeline could not run.
+
+    Called before any training (module docstring).
 
     Raises
     ------
     ConfigError
         A model takes inputs the live pipeline does not make (scalp maps),
-        has ECG/EDA nodes without ``train.windows.peripheral_seconds``, the
+        has ECG/EDA nodes without ``windows.peripheral_seconds``, the
         filter is not causal IIR, reference channels are not model channels,
         or no target can be exported.
     DataError
         A filter edge at or above the Nyquist frequency of the windows.
     """
-    for spec in cfg.models:
+    windows = shared_windows(models)
+    targets = config.evaluation.targets
+    for spec in models:
         kind = input_kind(spec.name)
         if kind not in LIVE_INPUTS:
             raise ConfigError(
-                f"train.models: {spec.name} takes {kind} inputs, which the live pipeline does not make "
+                f"models: {spec.name} takes {kind} inputs, which the live pipeline does not make "
                 f"(it feeds {list(LIVE_INPUTS)}); remove it from the run to export"
             )
-        if _nodes(spec) and cfg.windows.peripheral_seconds is None:
-            raise ConfigError(
-                f"train.models: {spec.name} has peripheral nodes; set train.windows.peripheral_seconds to export it"
-            )
-    if not any(t in LIVE_TARGETS for t in cfg.targets):
+        if _nodes(spec) and windows.peripheral_seconds is None:
+            raise ConfigError(f"models: {spec.name} has peripheral nodes; set its windows.peripheral_seconds to export it")
+    if not any(t in LIVE_TARGETS for t in targets):
         raise ConfigError(
-            f"train.targets {list(cfg.targets)}: the export writes models of {list(LIVE_TARGETS)}; the run has none"
+            f"evaluation.targets {list(targets)}: the export writes models of {list(LIVE_TARGETS)}; the run has none"
         )
-    live = live_spec(next(iter(inputs.values())), cfg, preprocess, None)
+    live = live_spec(next(iter(inputs.values())), windows, config.preprocess, None)
     design_filters(live.filter, live.sfreq)
     if isinstance(live.reference, tuple):
         missing = [ch for ch in live.reference if ch not in live.channels]
@@ -150,7 +172,7 @@ def check_exportable(cfg: TrainConfig, preprocess: PreprocessConfig | None, inpu
 
 def live_spec(
     data: WindowSet,
-    cfg: TrainConfig,
+    windows: TrainWindowConfig,
     preprocess: PreprocessConfig | None,
     max_scale: np.ndarray | None,
     peripheral: tuple[str, ...] = (),
@@ -159,9 +181,9 @@ def live_spec(
 
     ``max_scale`` ``(n_channels,)`` is the fixed factor of raw inputs (None:
     ones); ``peripheral`` the ECG/EDA nodes of the model (``("ecg", "eda")``),
-    whose features span ``train.windows.peripheral_seconds``.
+    whose features span ``windows.peripheral_seconds`` (the models' input windows).
     """
-    used = preprocess if cfg.windows.preprocess else None
+    used = preprocess if windows.preprocess else None
     return LiveSpec(
         channels=tuple(data.ch_names),
         sfreq=float(data.sfreq),
@@ -171,7 +193,7 @@ def live_spec(
         features=FeatureConfig(bands=dict(data.settings.bands)),
         calibrate=True,
         max_scale=np.ones(len(data.ch_names)) if max_scale is None else np.asarray(max_scale, dtype=float),
-        peripheral_seconds=cfg.windows.peripheral_seconds if peripheral else None,
+        peripheral_seconds=windows.peripheral_seconds if peripheral else None,
         peripheral_nodes=peripheral,
     )
 
@@ -219,8 +241,8 @@ def final_split(meta: pd.DataFrame, fraction: float, seed: int) -> tuple[np.ndar
 
 def export_live_models(
     inputs: dict[str, WindowSet],
-    cfg: TrainConfig,
-    preprocess: PreprocessConfig | None,
+    config: RunConfig,
+    models: Sequence[ModelSpec],
     out_dir: str | Path,
     on_step: Callable[[str], None] | None = None,
 ) -> ExportResult:
@@ -229,27 +251,30 @@ def export_live_models(
     Parameters
     ----------
     inputs
-        The run's inputs (:func:`~graphs.training.experiment.model_inputs`).
-    cfg
-        The ``train`` section.
-    preprocess
-        The run's ``preprocess`` section (its filter and reference go into
-        the checkpoints when ``train.windows.preprocess`` is set).
+        The inputs of ``models`` (:func:`~graphs.training.deep_inputs.model_inputs`).
+    config
+        The run: ``evaluation`` (targets, tasks, labels, ``val_fraction``,
+        the first seed), ``train`` and ``preprocess`` (its filter and
+        reference go into the checkpoints when the models' ``windows.preprocess`` is set).
+    models
+        Deep models sharing one windows setting.
     out_dir
         Folder of the checkpoints (created).
     on_step
         Called with ``"<model> <target> <task>"`` before each training.
     """
-    check_exportable(cfg, preprocess, inputs)
+    check_exportable(config, models, inputs)
+    cfg, windows = config.evaluation, shared_windows(models)
+    train = config.train.model_copy(update={"seed": cfg.seeds[0]})
     out = Path(out_dir)
     first = next(iter(inputs.values()))
-    train_rows, val_rows = final_split(first.meta, cfg.val_fraction, cfg.seed)
+    train_rows, val_rows = final_split(first.meta, cfg.val_fraction, train.seed)
     result = ExportResult()
-    for spec in cfg.models:
+    for spec in models:
         kind = input_kind(spec.name)
         data = inputs[kind]
         max_scale = None if data.record_peaks is None else record_peak_scale(data.record_peaks)
-        live = live_spec(data, cfg, preprocess, max_scale, _nodes(spec))
+        live = live_spec(data, windows, config.preprocess, max_scale, _nodes(spec))
         x = spec_inputs(data, spec)
         x_train, x_val = take_rows(x, train_rows), take_rows(x, val_rows)
         for target in cfg.targets:
@@ -270,10 +295,10 @@ def export_live_models(
                     n_outputs, output, strata = N_CLASSES[task], "classes", None
                     y = class_labels(ratings, task, cfg.threshold, name=target)
                     head = {"scale": CLASS_RATINGS[task]}
-                model = build_model(spec.name, seed=cfg.seed, n_outputs=n_outputs, output=output, **spec.hparams)
+                model = build_model(spec.name, seed=train.seed, n_outputs=n_outputs, output=output, **spec.hparams)
                 fitted = fit(
-                    model, x_train, y[train_rows], x_val, y[val_rows], n_outputs, cfg,
-                    regression=output == "regression", strata=strata,
+                    model, x_train, y[train_rows], x_val, y[val_rows], n_outputs, train,
+                    seed=train.seed, regression=output == "regression", strata=strata,
                 )  # fmt: skip
                 best = fitted.history[fitted.best_epoch]
                 meta = live_metadata(spec.name, model.config.model_dump(mode="json"), live, target=target, **head)
@@ -281,7 +306,7 @@ def export_live_models(
                 meta.update(
                     task=task,
                     n_classes=n_outputs,
-                    train_config=cfg.model_dump(mode="json"),
+                    train_config={**train.model_dump(mode="json"), "windows": windows.model_dump(mode="json")},
                     history=fitted.history,
                     export={
                         "n_train": len(train_rows),

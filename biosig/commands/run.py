@@ -1,4 +1,4 @@
-"""``biosig run CONFIG``: the main job, from the config's source to the report folder.
+"""``biosig run CONFIG``: the main job, every configured model from the config's source to the report folder.
 
 Heavy libraries are imported inside the command so ``biosig --help`` stays fast.
 """
@@ -17,7 +17,7 @@ def run(
     config: Path = typer.Argument(..., help="YAML run configuration, e.g. configs/demo.yaml."),
     out: Path | None = typer.Option(None, "--out", help="Report folder; overrides report.out_dir."),
 ) -> None:
-    """Run the main job: cohort -> preprocessing -> features -> baseline evaluation -> report."""
+    """Run the main job: cohort -> preprocessing -> features or windows -> every model's evaluation -> report."""
     from biosig.config import load_config
     from biosig.errors import BiosigError
 

@@ -1,12 +1,13 @@
-"""``biosig train CONFIG``: train and evaluate the deep models of the config's ``train`` section.
+"""``biosig train CONFIG``: evaluate the config's models (as ``biosig run``), print a summary, optionally export.
 
-Sessions come from the ``source`` section (as in ``biosig run``); the inputs
-are built once (:func:`graphs.training.experiment.model_inputs`), then every
-model x target x task x protocol is trained fold by fold. Written to the report
-folder (``--out``, default ``report.out_dir``): ``train_metrics.json``
-(``metrics[model][target][task][protocol]``), ``train_predictions.csv`` (one
-row per tested window) and ``train_run.json`` (config, sizes, timings). A
-summary table is printed. Heavy libraries are imported inside the command so
+The same runner as ``biosig run`` (:func:`graphs.training.runner.run_models`): every
+model of ``models`` x target x task x protocol x seed of ``evaluation``, deep
+models trained fold by fold as ``train`` says, with ``--workers`` and
+``--scheduler`` overriding ``train.workers`` and ``train.scheduler``. Written
+to the report folder (``--out``, default ``report.out_dir``): ``metrics.json``
+(``metrics[model][target][task][protocol]``), ``predictions.csv`` (one row per
+tested window), ``run_info.json`` (config, sizes, timings, exported
+checkpoints) and ``report.md``. A summary table is printed. Heavy libraries are imported inside the command so
 ``biosig --help`` stays fast.
 
 With ``--export DIR`` the command then trains one final model per model x
@@ -19,6 +20,7 @@ refused before any training). Their normalisation needs a calibration:
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -30,7 +32,7 @@ console = Console()
 
 
 def train(
-    config: Path = typer.Argument(..., help="YAML run configuration with a train section, e.g. configs/train_histn.yaml."),
+    config: Path = typer.Argument(..., help="YAML run configuration listing deep models, e.g. configs/train_histn.yaml."),
     out: Path | None = typer.Option(None, "--out", help="Report folder; overrides report.out_dir."),
     export: Path | None = typer.Option(
         None, "--export", help="Also train final models on all windows and write live checkpoints (biosig stream) here."
@@ -40,59 +42,47 @@ def train(
         None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786: folds train there (train.scheduler)."
     ),
 ) -> None:
-    """Train the configured deep models under the configured protocols and report their scores."""
-    from biosig.cohort import sources_from_config
+    """Train and evaluate the configured models under the configured protocols and report their scores."""
     from biosig.config import load_config
     from biosig.errors import BiosigError
-    from biosig.report.writer import write_json, write_predictions
-    from graphs.training.experiment import model_inputs, run_experiment
+    from biosig.report.writer import write_json
+    from graphs.training.runner import run_models
     from streaming.export import ExportResult, check_exportable, export_live_models
 
     try:
         cfg = load_config(config)
         overrides = {key: value for key, value in (("workers", workers), ("scheduler", scheduler)) if value is not None}
-        if overrides:
-            cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update=overrides)})
-        report = Path(out if out is not None else cfg.report.out_dir)
+        update: dict = {"train": cfg.train.model_copy(update=overrides)} if overrides else {}
+        if out is not None:
+            update["report"] = cfg.report.model_copy(update={"out_dir": out})
+        cfg = cfg.model_copy(update=update)
         t0 = time.perf_counter()
-        sources = sources_from_config(cfg, report / "data")
-        with console.status("sessions: load and cut windows"):
-            inputs = model_inputs((source() for source in sources), cfg.train, cfg.preprocess)
-        if export is not None:
-            check_exportable(cfg.train, cfg.preprocess, inputs)
-        prepared = time.perf_counter() - t0
-        with console.status("training") as status:
-            metrics, predictions = run_experiment(inputs, cfg.train, on_step=lambda s: status.update(f"training {s}"))
+
+        def refuse_early(models, inputs) -> None:
+            check_exportable(cfg, models, inputs)
+
+        result = run_models(cfg, console, on_inputs=refuse_early if export is not None else None)
         exported = ExportResult()
         if export is not None:
             with console.status("export: final models") as status:
-                exported = export_live_models(
-                    inputs, cfg.train, cfg.preprocess, export,
-                    on_step=lambda s: status.update(f"export: training {s} on all windows"),
-                )  # fmt: skip
+                for models, inputs in result.inputs:
+                    part = export_live_models(
+                        inputs, cfg, models, export, on_step=lambda s: status.update(f"export: training {s} on all windows")
+                    )
+                    exported.exported += part.exported
+                    exported.skipped += part.skipped
         elapsed = time.perf_counter() - t0
     except BiosigError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
-    first = next(iter(inputs.values()))
-    run_info = {
-        "config": str(config),
-        "train": cfg.train.model_dump(mode="json"),
-        "source": cfg.source.model_dump(mode="json"),
-        "n_subjects": int(first.meta["subject"].nunique()),
-        "n_windows": len(first),
-        "inputs": {kind: list(ws.x.shape) for kind, ws in inputs.items()},
-        "prepare_seconds": round(prepared, 3),
-        "total_seconds": round(elapsed, 3),
-        "exported": [str(e.path) for e in exported.exported],
-    }
-    write_json(report / "train_metrics.json", metrics)
-    write_json(report / "train_run.json", run_info)
-    write_predictions(report / "train_predictions.csv", predictions)
+    report = result.report
+    if exported.exported:
+        info = json.loads((report / "run_info.json").read_text(encoding="utf-8"))
+        write_json(report / "run_info.json", {**info, "exported": [str(e.path) for e in exported.exported]})
     # Piped output (logs, CI) defaults to 80 columns, which would truncate the scores.
-    (console if console.is_terminal else Console(width=150)).print(summary_table(metrics))
-    console.print(f"{elapsed:.1f} s; results written to [bold]{report.resolve()}[/] (train_metrics.json)", highlight=False)
+    (console if console.is_terminal else Console(width=150)).print(summary_table(result.metrics))
+    console.print(f"{elapsed:.1f} s; results written to [bold]{report.resolve()}[/] (metrics.json)", highlight=False)
     for e in exported.exported:
         console.print(f"live checkpoint {e.path} (best epoch {e.best_epoch}, validation loss {e.val_loss:.3f})", highlight=False)
     for why in exported.skipped:
@@ -111,7 +101,9 @@ def summary_table(metrics: dict) -> Table:
     rows = [
         (
             model, target, task, protocol, *(f"{s[n]:.3f}" if n in s else "-" for n in names),
-            str(s["parameters"]), f"{s['train_seconds_per_fold']:.2f}", f"{s['inference_windows_per_s']:.0f}",
+            str(s.get("parameters", "-")),
+            f"{s['train_seconds_per_fold']:.2f}" if "train_seconds_per_fold" in s else "-",
+            f"{s['inference_windows_per_s']:.0f}" if "inference_windows_per_s" in s else "-",
         )
         for model, by_target in metrics.items()
         for target, by_task in by_target.items()
@@ -119,7 +111,7 @@ def summary_table(metrics: dict) -> Table:
         for protocol, s in by_protocol.items()
     ]  # fmt: skip
     # 14 columns: one space between cells, so that 150 columns (piped output) hold every header word.
-    table = Table(title="Deep models (scores: mean over subjects)", collapse_padding=True)
+    table = Table(title="Models (scores: mean over subjects)", collapse_padding=True)
     keys = ("model", "target", "task", "protocol")
     scores = ("F1 (w)", "chance F1", "bal. acc.", "Seq2HR", "CCC", "RMSE", "chance RMSE")
     for i, name in enumerate((*keys, *scores, "params", "train s/fold", "test windows/s")):

@@ -1,8 +1,10 @@
 """Baseline classifier on window features: standardised L2 logistic regression.
 
-:func:`evaluate_cohort` runs every configured target x task x protocol and
-returns the nested metrics (``metrics[target][task][protocol][metric]``) and
-the out-of-fold predictions. Scores are computed per subject and averaged over
+:func:`evaluate_cohort` runs every configured target x task x protocol it can
+(:data:`FEATURE_TASKS` x :data:`FEATURE_PROTOCOLS`; :func:`unsupported` names
+the others, which the runner skips with a note) for one seed and returns the
+nested metrics (``metrics[target][task][protocol][metric]``, one model's part
+of ``metrics.json``) and the out-of-fold predictions. Scores are computed per subject and averaged over
 subjects (the field's convention); pooled scores are reported beside them.
 A chance reference is measured under the same splits with a stratified random
 predictor (scikit-learn's ``DummyClassifier``).
@@ -24,8 +26,28 @@ from threadpoolctl import threadpool_limits
 
 from biosig.config import EvaluationConfig
 from biosig.evaluation.metrics import classification_scores
-from biosig.evaluation.protocols import Split, leave_one_subject_out, subject_dependent_kfold
+from biosig.evaluation.protocols import (
+    Split,
+    leave_one_subject_out,
+    subject_dependent_kfold,
+)
 from biosig.features.extract import feature_matrix
+
+#: Protocols of :class:`~biosig.config.EvaluationConfig` the feature baseline runs (``within_subject``: k-fold of whole trials).
+FEATURE_PROTOCOLS: tuple[str, ...] = ("within_subject", "loso")
+#: Tasks it runs (a classifier: no regression).
+FEATURE_TASKS: tuple[str, ...] = ("binary", "five_class")
+
+
+def unsupported(cfg: EvaluationConfig) -> list[str]:
+    """Notes for the configured tasks and protocols the feature baseline cannot run (they are skipped)."""
+    notes = [f"task {t}: the feature baseline is a classifier; skipped" for t in cfg.tasks if t not in FEATURE_TASKS]
+    notes += [
+        f"protocol {p}: splits deep-model windows within trials; the feature baseline skips it"
+        for p in cfg.protocols
+        if p not in FEATURE_PROTOCOLS
+    ]
+    return notes
 
 
 def labels_for(ratings: np.ndarray, task: str, threshold: float) -> np.ndarray:
@@ -44,16 +66,18 @@ def make_classifier(C: float, seed: int) -> Pipeline:
     )
 
 
-def splits_for(protocol: str, features: xr.Dataset, labels: np.ndarray, cfg: EvaluationConfig) -> Iterator[Split]:
-    """The protocol's folds over the cohort's windows."""
+def splits_for(protocol: str, features: xr.Dataset, labels: np.ndarray, n_folds: int, seed: int) -> Iterator[Split]:
+    """The protocol's folds over the cohort's windows (``within_subject``: :func:`subject_dependent_kfold`)."""
     subjects = features["subject"].values
-    if protocol == "subject_dependent_kfold":
-        return subject_dependent_kfold(subjects, features["trial"].values, labels, cfg.n_folds, cfg.seed)
-    return leave_one_subject_out(subjects)
+    if protocol == "within_subject":
+        return subject_dependent_kfold(subjects, features["trial"].values, labels, n_folds, seed)
+    if protocol == "loso":
+        return leave_one_subject_out(subjects)
+    raise ValueError(f"the feature baseline cannot run protocol {protocol!r}; it runs {list(FEATURE_PROTOCOLS)}")
 
 
-def predict_folds(x: np.ndarray, y: np.ndarray, splits: Iterator[Split], cfg: EvaluationConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold predictions of the classifier and of the chance reference, ``(n_windows,)`` each."""
+def predict_folds(x: np.ndarray, y: np.ndarray, splits: Iterator[Split], C: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold predictions of the classifier (inverse L2 strength ``C``) and of the chance reference, ``(n_windows,)`` each."""
     pred = np.full(len(y), -1)
     chance = np.full(len(y), -1)
     for _fold, train, test in splits:
@@ -62,16 +86,20 @@ def predict_folds(x: np.ndarray, y: np.ndarray, splits: Iterator[Split], cfg: Ev
             # A subject who rated every training trial alike: the only honest guess is that class.
             pred[test] = classes[0]
         else:
-            pred[test] = make_classifier(cfg.C, cfg.seed).fit(x[train], y[train]).predict(x[test])
-        dummy = DummyClassifier(strategy="stratified", random_state=cfg.seed)
+            pred[test] = make_classifier(C, seed).fit(x[train], y[train]).predict(x[test])
+        dummy = DummyClassifier(strategy="stratified", random_state=seed)
         chance[test] = dummy.fit(x[train], y[train]).predict(x[test])
     return pred, chance
 
 
 def evaluate_cohort(
-    features: xr.Dataset, cfg: EvaluationConfig, on_step: Callable[[str], None] | None = None
+    features: xr.Dataset,
+    cfg: EvaluationConfig,
+    C: float,
+    seed: int,
+    on_step: Callable[[str], None] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
-    """Evaluate the baseline on every configured target, task and protocol.
+    """Evaluate the baseline (inverse L2 strength ``C``) with one ``seed`` on every target, task and protocol it runs.
 
     Returns
     -------
@@ -90,12 +118,12 @@ def evaluate_cohort(
     # synchronisation, measured 10-100x slower on 2 busy cores than one thread.
     with threadpool_limits(limits=1):
         for target in cfg.targets:
-            for task in cfg.tasks:
+            for task in (t for t in cfg.tasks if t in FEATURE_TASKS):
                 y = labels_for(features[target].values, task, cfg.threshold)
-                for protocol in cfg.protocols:
+                for protocol in (p for p in cfg.protocols if p in FEATURE_PROTOCOLS):
                     if on_step is not None:
                         on_step(f"{target} {task} {protocol}")
-                    scores, pred = _evaluate_one(x, y, features, task, protocol, cfg)
+                    scores, pred = _evaluate_one(x, y, features, task, protocol, cfg.n_folds, C, seed)
                     metrics.setdefault(target, {}).setdefault(task, {})[protocol] = scores
                     frames.append(
                         pd.DataFrame(
@@ -115,11 +143,11 @@ def evaluate_cohort(
 
 
 def _evaluate_one(
-    x: np.ndarray, y: np.ndarray, features: xr.Dataset, task: str, protocol: str, cfg: EvaluationConfig
+    x: np.ndarray, y: np.ndarray, features: xr.Dataset, task: str, protocol: str, n_folds: int, C: float, seed: int
 ) -> tuple[dict, np.ndarray]:
     subjects = features["subject"].values
     class_labels = [0, 1] if task == "binary" else [1, 2, 3, 4, 5]
-    pred, chance = predict_folds(x, y, splits_for(protocol, features, y, cfg), cfg)
+    pred, chance = predict_folds(x, y, splits_for(protocol, features, y, n_folds, seed), C, seed)
     scores = classification_scores(y, pred, subjects, class_labels)
     scores["chance_f1_weighted"] = classification_scores(y, chance, subjects, class_labels)["f1_weighted"]
     return scores, pred

@@ -1,7 +1,7 @@
 """The report folder: ``metrics.json``, ``run_info.json``, ``predictions.csv``, ``report.md`` and PNGs.
 
-``metrics.json`` is nested ``target -> task -> protocol -> metric`` (e.g.
-``metrics["valence"]["binary"]["subject_dependent_kfold"]["f1_weighted"]``) so
+``metrics.json`` is nested ``model -> target -> task -> protocol -> metric`` (e.g.
+``metrics["logreg"]["valence"]["binary"]["within_subject"]["f1_weighted"]``) for every command, so
 scripts can read it; everything about the run itself (config, timings,
 preprocessing findings) goes to ``run_info.json``. Files are written to a
 temporary name and renamed, so an interrupted run never leaves a truncated file.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,14 @@ import pandas as pd
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
+
+    The file gets the user's normal permissions (``0o666`` less the umask), like
+    the figures beside it, not the owner-only ``0o600`` of :func:`tempfile.mkstemp`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(8).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -43,42 +47,63 @@ def write_predictions(path: Path, predictions: pd.DataFrame) -> Path:
 
 
 def render_markdown(metrics: dict, run_info: dict, figures: dict[str, str]) -> str:
-    """The human-readable report: results table, what the data held, figures."""
-    lines = [
-        f"# biosig-affect report: {run_info['name']}",
+    """The human-readable report: one results table over every model, what the data held, figures.
+
+    ``metrics`` is ``model -> target -> task -> protocol -> metric``; a score a
+    model does not report (e.g. F1 of a regression) shows as "-".
+    """
+    lines = [f"# biosig-affect report: {run_info['name']}", ""]
+    if "n_windows" in run_info:
+        C = ", ".join(f"{model}: C = {c}" for model, c in run_info["C"].items())
+        lines += [
+            f"Feature baseline: {run_info['n_subjects']} subjects, {run_info['n_windows']} windows of "
+            f"{run_info['window_length_s']} s (hop {run_info['window_hop_s']} s), "
+            f"{run_info['n_features']} features per window; baseline: {run_info['baseline_mode']}. "
+            f"Classifier: standardised L2 logistic regression ({C}).",
+            "",
+        ]
+    for group in run_info.get("deep_models", []):
+        lines += [
+            f"Deep models {', '.join(group['models'])}: {group['n_subjects']} subjects, {group['n_windows']} windows "
+            f"of {group['windows']['length']} s (hop {group['windows']['hop']} s).",
+            "",
+        ]
+    lines += [
+        "Scores are averaged over subjects (± standard deviation over subjects); "
+        "chance is a stratified random guess (regression: the training mean) under the same folds.",
         "",
-        f"{run_info['n_subjects']} subjects, {run_info['n_windows']} windows of "
-        f"{run_info['window_length_s']} s (hop {run_info['window_hop_s']} s), "
-        f"{run_info['n_features']} features per window; baseline: {run_info['baseline_mode']}. "
-        f"Classifier: standardised L2 logistic regression (C = {run_info['C']}).",
-        "",
-        "Scores are weighted F1 averaged over subjects (± standard deviation over subjects); "
-        "chance is a stratified random guess under the same folds.",
-        "",
-        "| target | task | protocol | weighted F1 | balanced acc. | chance F1 |",
-        "|---|---|---|---|---|---|",
+        "| model | target | task | protocol | weighted F1 | balanced acc. | chance F1 | CCC | RMSE |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for target, tasks in metrics.items():
-        for task, protocols in tasks.items():
-            for protocol, s in protocols.items():
-                lines.append(
-                    f"| {target} | {task} | {protocol} | {s['f1_weighted']:.3f} ± {s['f1_weighted_std']:.3f} "
-                    f"| {s['balanced_accuracy']:.3f} | {s['chance_f1_weighted']:.3f} |"
-                )
+    for model, by_target in metrics.items():
+        for target, tasks in by_target.items():
+            for task, protocols in tasks.items():
+                for protocol, s in protocols.items():
+                    f1 = f"{s['f1_weighted']:.3f} ± {s['f1_weighted_std']:.3f}" if "f1_weighted" in s else "-"
+                    rest = " | ".join(
+                        f"{s[k]:.3f}" if k in s else "-"
+                        for k in ("balanced_accuracy", "chance_f1_weighted", "ccc", "rmse")
+                    )
+                    lines.append(f"| {model} | {target} | {task} | {protocol} | {f1} | {rest} |")
     lines += [
         "",
-        "Protocols: `subject_dependent_kfold` trains and tests within each subject with whole trials "
-        "held out (no window of a test trial is seen in training); `loso` tests each subject with a "
-        "model trained on all the others.",
+        "Protocols: `within_subject` trains and tests within each subject with whole trials "
+        "held out (no window of a test trial is seen in training); `histn_blocks` holds out "
+        "within-trial blocks (deep models); `loso` tests each subject with a model trained on all the others.",
         "",
-        "## Preprocessing findings",
-        "",
-        "| subject | bad channels found | ICA components removed |",
-        "|---|---|---|",
     ]
-    for subject, found in run_info["preprocessing"].items():
-        bads = ", ".join(f"{ch} ({why})" for ch, why in found["bad_channels"].items()) or "none"
-        lines.append(f"| {subject} | {bads} | {found['ica_excluded'] or 'none'} |")
+    lines += [f"- note: {note}" for note in run_info.get("notes", [])]
+    if "preprocessing" in run_info:
+        lines += [
+            "",
+            "## Preprocessing findings",
+            "",
+            "| subject | bad channels found | ICA components removed |",
+            "|---|---|---|",
+        ]
+        for subject, found in run_info["preprocessing"].items():
+            bads = ", ".join(f"{ch} ({why})" for ch, why in found["bad_channels"].items()) or "none"
+            lines.append(f"| {subject} | {bads} | {found['ica_excluded'] or 'none'} |")
     lines += ["", "## Figures", ""]
     for title, filename in figures.items():
         lines += [f"### {title}", "", f"![{title}]({filename})", ""]

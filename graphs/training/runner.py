@@ -1,10 +1,19 @@
-"""The main job: cohort -> preprocess -> features -> baseline evaluation -> report folder.
+"""The main job: every configured model evaluated on the cohort, then the report folder.
 
-Subjects are processed one at a time (generate or read, preprocess, extract
-features, then drop the signals), so memory stays flat as the cohort grows.
-With a ``cache`` section they go through :mod:`biosig.cohort` instead: cached
-per subject, computed in parallel workers, a failing subject skipped and listed
-under ``cohort`` in ``run_info.json``.
+``biosig run`` and ``biosig train`` both call :func:`run`. The feature
+baseline (``logreg``) runs on the window features: subjects are processed one
+at a time (generate or read, preprocess, extract features, then drop the
+signals), so memory stays flat as the cohort grows; with a ``cache`` section
+they go through :mod:`biosig.cohort` instead (cached per subject, computed in
+parallel workers, a failing subject skipped and listed under ``cohort`` in
+``run_info.json``). The deep models run on their own windows
+(:func:`~graphs.training.deep_inputs.model_inputs`, once per ``windows``
+setting, then :func:`~graphs.training.experiment.run_experiment`).
+
+The report folder holds ``metrics.json`` (``model -> target -> task ->
+protocol -> metric`` for every model), ``predictions.csv`` (one row per tested
+window, with ``model`` and ``seed`` columns), ``run_info.json`` (config,
+sizes, timings, notes on skipped combinations), ``report.md`` and figures.
 """
 
 from __future__ import annotations
@@ -12,22 +21,61 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from biosig import __version__
 from biosig.cohort import run_cohort, sources_from_config, uses_cohort_cache
-from biosig.config import RunConfig
-from biosig.evaluation.baseline import evaluate_cohort
+from biosig.config import ModelSpec, RunConfig
+from biosig.evaluation.baseline import (
+    FEATURE_PROTOCOLS,
+    FEATURE_TASKS,
+    evaluate_cohort,
+    unsupported,
+)
+from biosig.evaluation.seeds import combine_seeds
 from biosig.features.extract import feature_matrix
 from biosig.pipeline import SessionResult, cohort_features
-from biosig.report.plots import plot_confusion_matrices, plot_contrast_topomaps, plot_per_subject
-from biosig.report.writer import render_markdown, write_atomic, write_json, write_predictions
+from biosig.report.plots import (
+    plot_confusion_matrices,
+    plot_contrast_topomaps,
+    plot_per_subject,
+)
+from biosig.report.writer import (
+    render_markdown,
+    write_atomic,
+    write_json,
+    write_predictions,
+)
 from biosig.session import Session
+from graphs.training.deep_inputs import check_models, model_inputs, windows_groups
+from graphs.training.experiment import run_experiment
+from graphs.training.windows_dataset import WindowSet
+
+#: Called with a group of deep models and their inputs before they train (e.g. to refuse an export early).
+InputsHook = Callable[[tuple[ModelSpec, ...], dict[str, WindowSet]], None]
+
+
+@dataclass
+class RunResult:
+    """What :func:`run` wrote and built: the report folder, the metrics, and each deep-model group's inputs."""
+
+    report: Path
+    metrics: dict
+    inputs: list[tuple[tuple[ModelSpec, ...], dict[str, WindowSet]]] = field(default_factory=list)
 
 
 def config_hash(config: RunConfig) -> str:
@@ -43,11 +91,46 @@ def iter_sessions(config: RunConfig, report_dir: Path) -> Iterator[Session]:
 
 
 def run(config: RunConfig, console: Console | None = None) -> Path:
-    """Run the main job and return the report folder."""
+    """Evaluate every configured model on the cohort and return the report folder (:func:`run_models`)."""
+    return run_models(config, console).report
+
+
+def run_models(config: RunConfig, console: Console | None = None, on_inputs: InputsHook | None = None) -> RunResult:
+    """Evaluate every configured model on the cohort and write the report folder (module docstring)."""
     console = console or Console()
     out = Path(config.report.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if config.deep_models:
+        check_models(config.deep_models)
     timings: dict[str, float] = {}
+    metrics: dict = {}
+    frames: list[pd.DataFrame] = []
+    info: dict[str, Any] = {"name": config.name, "config_hash": config_hash(config), "config": config.model_dump(mode="json")}
+    figures: dict[str, str] = {}
+    result = RunResult(out, metrics)
+    if config.feature_models:
+        feature_metrics, predictions, feature_info, features, first = _feature_models(config, out, console, timings)
+        metrics.update(feature_metrics)
+        frames.append(predictions)
+        info.update(feature_info)
+        t0 = time.perf_counter()
+        figures = _write_figures(features, feature_metrics, first, config, out)
+        timings["figures"] = time.perf_counter() - t0
+    if config.deep_models:
+        deep_info = _deep_models(config, out, console, timings, metrics, frames, result, on_inputs)
+        info["deep_models"] = deep_info
+    info["notes"] = _notes(config)
+    info["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
+    info["versions"] = _versions()
+    write_json(out / "metrics.json", metrics)
+    write_json(out / "run_info.json", info)
+    write_predictions(out / "predictions.csv", pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+    write_atomic(out / "report.md", render_markdown(metrics, info, figures))
+    return result
+
+
+def _feature_models(config: RunConfig, out: Path, console: Console, timings: dict[str, float]) -> tuple:
+    """The feature baseline on every seed: ``(metrics, predictions, run-info part, features, first session result)``."""
     truths: dict[str, dict] = {}
     n_subjects = config.source.synthetic.n_subjects
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -74,60 +157,110 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
             features, results = cohort_features(sessions(), config, on_done=done)
         timings["cohort, preprocessing and features"] = time.perf_counter() - t0
 
-        n_steps = len(config.evaluation.targets) * len(config.evaluation.tasks) * len(config.evaluation.protocols)
+        ev = config.evaluation
+        n_runs = sum(t in FEATURE_TASKS for t in ev.tasks) * sum(p in FEATURE_PROTOCOLS for p in ev.protocols)
+        n_steps = len(config.feature_models) * len(ev.seeds) * len(ev.targets) * n_runs
         evaluation = progress.add_task("evaluation", total=n_steps)
         t0 = time.perf_counter()
-        metrics, predictions = evaluate_cohort(
-            features, config.evaluation, on_step=lambda _name: progress.advance(evaluation)
-        )
+        per_seed: dict[int, dict] = {}
+        frames = []
+        for spec in config.feature_models:
+            C = float(spec.hparams.get("C", 0.1))
+            for seed in ev.seeds:
+                scores, predictions = evaluate_cohort(
+                    features, ev, C, seed, on_step=lambda _name: progress.advance(evaluation)
+                )
+                per_seed.setdefault(seed, {})[spec.name] = scores
+                frames.append(predictions.assign(model=spec.name, seed=seed))
         timings["evaluation"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    figures = _write_figures(features, metrics, results[0], config, out)
-    timings["figures"] = time.perf_counter() - t0
-    run_info = _run_info(config, features, results, truths, timings)
+    info = _feature_info(config, features, results, truths)
     if cohort_summary is not None:
-        run_info["cohort"] = cohort_summary
-    write_json(out / "metrics.json", metrics)
-    write_json(out / "run_info.json", run_info)
-    write_predictions(out / "predictions.csv", predictions)
-    write_atomic(out / "report.md", render_markdown(metrics, run_info, figures))
-    return out
+        info["cohort"] = cohort_summary
+    return combine_seeds(per_seed), pd.concat(frames, ignore_index=True), info, features, results[0]
+
+
+def _deep_models(
+    config: RunConfig,
+    out: Path,
+    console: Console,
+    timings: dict[str, float],
+    metrics: dict,
+    frames: list[pd.DataFrame],
+    result: RunResult,
+    on_inputs: InputsHook | None,
+) -> list[dict]:
+    """Train and score the deep models, one group per input-windows setting; returns their sizes for run_info."""
+    info = []
+    for windows, group in windows_groups(config.deep_models):
+        names = ", ".join(s.name for s in group)
+        t0 = time.perf_counter()
+        sources = sources_from_config(config, out / "data")
+        with console.status(f"sessions: load and cut windows for {names}"):
+            inputs = model_inputs((source() for source in sources), group, config.preprocess)
+        if on_inputs is not None:
+            on_inputs(group, inputs)
+        timings[f"windows: {names}"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with console.status("training") as status:
+            scores, predictions = run_experiment(
+                inputs, config, group, on_step=lambda s: status.update(f"training {s}")
+            )
+        timings[f"training: {names}"] = time.perf_counter() - t0
+        metrics.update(scores)
+        frames.append(predictions)
+        result.inputs.append((group, inputs))
+        first = next(iter(inputs.values()))
+        info.append(
+            {
+                "models": [s.name for s in group],
+                "windows": windows.model_dump(mode="json"),
+                "n_subjects": int(first.meta["subject"].nunique()),
+                "n_windows": len(first),
+                "inputs": {kind: list(ws.x.shape) for kind, ws in inputs.items()},
+            }
+        )
+    return info
+
+
+def _notes(config: RunConfig) -> list[str]:
+    """What was skipped: combinations a model cannot run."""
+    if not config.feature_models:
+        return []
+    return [f"{spec.name}: {note}" for spec in config.feature_models for note in unsupported(config.evaluation)]
 
 
 def _write_figures(features, metrics: dict, first: SessionResult, config: RunConfig, out: Path) -> dict[str, str]:
+    """Figures of the feature models: scalp contrasts, then confusion matrices and per-subject scores per model."""
     ev = config.evaluation
     figures = {
         "Scalp contrast of differential entropy": plot_contrast_topomaps(
             features, first.eeg_info, list(ev.targets), ev.threshold, out / "topomap_contrast.png"
         ).name
     }
-    for protocol in ev.protocols:
-        figures[f"Confusion matrices, {protocol}"] = plot_confusion_matrices(
-            metrics, protocol, out / f"confusion_{protocol}.png"
-        ).name
-    for task in ev.tasks:
-        figures[f"Per-subject scores, {task}"] = plot_per_subject(metrics, task, out / f"per_subject_{task}.png").name
+    several = len(metrics) > 1
+    for model, by_target in metrics.items():
+        prefix, suffix = (f"{model}, ", f"_{model}") if several else ("", "")
+        for protocol in (p for p in ev.protocols if p in FEATURE_PROTOCOLS):
+            figures[f"Confusion matrices, {prefix}{protocol}"] = plot_confusion_matrices(
+                by_target, protocol, out / f"confusion_{protocol}{suffix}.png"
+            ).name
+        for task in (t for t in ev.tasks if t in FEATURE_TASKS):
+            figures[f"Per-subject scores, {prefix}{task}"] = plot_per_subject(
+                by_target, task, out / f"per_subject_{task}{suffix}.png"
+            ).name
     return figures
 
 
-def _run_info(config: RunConfig, features, results: list[SessionResult], truths: dict, timings: dict) -> dict:
-    import mne
-    import neurokit2
-    import sklearn
-
+def _feature_info(config: RunConfig, features, results: list[SessionResult], truths: dict) -> dict:
     _x, names = feature_matrix(features)
     return {
-        "name": config.name,
-        "config_hash": config_hash(config),
-        "config": config.model_dump(mode="json"),
         "n_subjects": len(results),
         "n_windows": int(features.sizes["window"]),
         "n_features": len(names),
         "window_length_s": config.windows.length,
         "window_hop_s": config.windows.hop,
         "baseline_mode": config.preprocess.baseline.mode,
-        "C": config.evaluation.C,
+        "C": {spec.name: float(spec.hparams.get("C", 0.1)) for spec in config.feature_models},
         "preprocessing": {
             r.subject: {
                 "bad_channels": r.log.bad_channels,
@@ -137,12 +270,20 @@ def _run_info(config: RunConfig, features, results: list[SessionResult], truths:
             }
             for r in results
         },
-        "timings_s": {k: round(v, 2) for k, v in timings.items()},
-        "versions": {
-            "biosig-affect": __version__,
-            "mne": mne.__version__,
-            "neurokit2": neurokit2.__version__,
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
+    }
+
+
+def _versions() -> dict[str, str]:
+    import mne
+    import neurokit2
+    import sklearn
+    import torch
+
+    return {
+        "biosig-affect": __version__,
+        "mne": mne.__version__,
+        "neurokit2": neurokit2.__version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "torch": torch.__version__,
     }

@@ -31,7 +31,8 @@ def test_key_changes_with_features_config_and_identity_only():
     key = entry_key(IDENTITY, base)
     unrelated = {
         "name": "other",
-        "evaluation": {"n_folds": 3, "C": 1.0},
+        "evaluation": {"n_folds": 3},
+        "models": [{"name": "logreg", "hparams": {"C": 1.0}}],
         "report": {"out_dir": "elsewhere"},
         "cache": {"workers": 2},
         "source": {"synthetic": {"n_subjects": 5}},

@@ -135,7 +135,7 @@ def test_recomputes_exactly_the_changed_entries(tmp_path, files):
     assert _loads(log) == [] and again.cached == ["S01", "S02"]
     xr.testing.assert_identical(again.features.load(), first.features.load())
 
-    other_eval = config_from_dict({**TINY, "evaluation": {"C": 5.0}, "report": {"out_dir": "x"}})
+    other_eval = config_from_dict({**TINY, "models": [{"name": "logreg", "hparams": {"C": 5.0}}], "report": {"out_dir": "x"}})
     process_cohort(sources, other_eval, cache)
     assert _loads(log) == []
 
@@ -167,7 +167,7 @@ def test_file_identity_content_for_small_files_stat_for_large(tmp_path, monkeypa
     small = file_identity(path)
     os.utime(path, ns=(1, 1))
     assert file_identity(path) == small  # touching a small file keeps its key
-    monkeypatch.setattr("biosig.cohort.CONTENT_HASH_MAX_BYTES", 10)
+    monkeypatch.setattr("biosig.cohort_sources.CONTENT_HASH_MAX_BYTES", 10)
     large = file_identity(path)
     assert large == {"path": str(path.resolve()), "size": 100, "mtime_ns": 1}
     os.utime(path, ns=(2, 2))

@@ -22,11 +22,12 @@ from scipy.signal import welch
 from typer.testing import CliRunner
 
 from biosig.cli import app
-from biosig.config import ModelSpec, PreprocessConfig, TrainConfig, config_from_dict
+from biosig.config import ModelSpec, PreprocessConfig, RunConfig, config_from_dict
 from biosig.datasets.synthetic import SyntheticConfig, make_cohort, make_session
 from biosig.errors import ConfigError, DataError
 from biosig.evaluation.labels import class_labels, corrected_labels
 from biosig.features.eeg import DEFAULT_BANDS
+from tests.run_configs import fold_settings, run_config
 from graphs.training.experiment import (
     load_model,
     make_fold_job,
@@ -52,7 +53,7 @@ LEARNABLE = SyntheticConfig(
 )
 FAST = dict(
     windows={"record_seconds": 20},
-    protocols=("leave_trials_out",),
+    protocols=("within_subject",),
     n_folds=4,
     max_folds=1,
     epochs=15,
@@ -65,8 +66,8 @@ FAST = dict(
 
 @pytest.fixture(scope="module")
 def inputs():
-    cfg = TrainConfig(models=(ModelSpec(name="histn"), ModelSpec(name="dgcnn")), **FAST)
-    return model_inputs(make_cohort(LEARNABLE), cfg)
+    cfg = run_config(models=(ModelSpec(name="histn"), ModelSpec(name="dgcnn")), **FAST)
+    return model_inputs(make_cohort(LEARNABLE), cfg.models)
 
 
 #: The synthetic cohort with its artefacts (defaults) and effects x3.
@@ -83,7 +84,7 @@ CLEANING = PreprocessConfig.model_validate(
 )
 BEATS_CHANCE = dict(
     windows={"record_seconds": 20, "preprocess": True, "max_normalize": False},
-    protocols=("leave_trials_out",),
+    protocols=("within_subject",),
     tasks=("binary",),
     n_folds=4,
     max_folds=2,
@@ -140,12 +141,12 @@ def test_window_inputs_reject_short_trials_and_missing_channels():
 
 
 def test_histn_and_dgcnn_beat_chance_on_binary_valence_and_arousal():
-    cfg = TrainConfig(models=(ModelSpec(name="histn"), ModelSpec(name="dgcnn")), **BEATS_CHANCE)
-    inputs = model_inputs(make_cohort(WITH_ARTEFACTS), cfg, CLEANING)
+    cfg = run_config(models=(ModelSpec(name="histn"), ModelSpec(name="dgcnn")), **BEATS_CHANCE)
+    inputs = model_inputs(make_cohort(WITH_ARTEFACTS), cfg.models, CLEANING)
     metrics, predictions = run_experiment(inputs, cfg)
     for model in ("histn", "dgcnn"):
         for target in ("valence", "arousal"):
-            s = metrics[model][target]["binary"]["leave_trials_out"]
+            s = metrics[model][target]["binary"]["within_subject"]
             assert s["f1_weighted"] >= s["chance_f1_weighted"] + 0.08, (model, target, s["f1_weighted"])
             assert s["pooled"]["balanced_accuracy"] >= 0.65, (model, target, s["pooled"]["balanced_accuracy"])
             assert len(s["folds"]) == 4 * 2 and s["parameters"] > 0 and s["inference_windows_per_s"] > 0
@@ -155,16 +156,16 @@ def test_histn_and_dgcnn_beat_chance_on_binary_valence_and_arousal():
 @pytest.mark.parametrize("model, epochs", [("histn", 15), ("dgcnn", 8)])
 def test_label_smoothing_raises_seq2hr_over_one_hot(inputs, model, epochs):
     base = dict(FAST, models=(ModelSpec(name=model),), tasks=("five_class",), epochs=epochs)
-    smooth, _ = run_experiment(inputs, TrainConfig(label_mode="smoothing", **base))
-    onehot, _ = run_experiment(inputs, TrainConfig(label_mode="onehot", **base))
+    smooth, _ = run_experiment(inputs, run_config(label_mode="smoothing", **base))
+    onehot, _ = run_experiment(inputs, run_config(label_mode="onehot", **base))
     for target in ("valence", "arousal"):
-        a = smooth[model][target]["five_class"]["leave_trials_out"]["seq2hr"]
-        b = onehot[model][target]["five_class"]["leave_trials_out"]["seq2hr"]
+        a = smooth[model][target]["five_class"]["within_subject"]["seq2hr"]
+        b = onehot[model][target]["five_class"]["within_subject"]["seq2hr"]
         assert a >= b + 0.03, (target, a, b)
 
 
 def test_same_seed_gives_the_same_metrics(inputs):
-    cfg = TrainConfig(
+    cfg = run_config(
         models=(ModelSpec(name="logreg_de"),), targets=("valence",), tasks=("five_class",), **dict(FAST, epochs=3)
     )
     first, p1 = run_experiment(inputs, cfg)
@@ -176,21 +177,21 @@ def test_same_seed_gives_the_same_metrics(inputs):
 def test_folds_on_a_dask_cluster_give_the_serial_metrics(inputs):
     from distributed import Client, LocalCluster, get_task_stream
 
-    cfg = TrainConfig(
+    cfg = run_config(
         models=(ModelSpec(name="dgcnn"),), targets=("arousal",), tasks=("binary",), **dict(FAST, epochs=2, max_folds=2)
     )
     serial, p1 = run_experiment(inputs, cfg)
     with LocalCluster(
         n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
     ) as cluster, Client(cluster) as client, get_task_stream(client) as tasks:
-        on_cluster, p2 = run_experiment(inputs, cfg.model_copy(update={"scheduler": cluster.scheduler_address}))
+        on_cluster, p2 = run_experiment(inputs, cfg.model_copy(update={"train": cfg.train.model_copy(update={"scheduler": cluster.scheduler_address})}))
     assert sum(task["key"].startswith("run_fold") for task in tasks.data) == 4 * 2  # every fold ran on the cluster
     assert _without_timings(on_cluster) == _without_timings(serial)
     assert p1.equals(p2)
 
 
 def test_histn_blocks_and_loso_with_correction_finetuning_and_checkpoints(inputs, tmp_path):
-    cfg = TrainConfig(
+    cfg = run_config(
         models=(ModelSpec(name="dgcnn"),),
         targets=("arousal",),
         tasks=("five_class",),
@@ -223,8 +224,8 @@ def test_histn_blocks_and_loso_with_correction_finetuning_and_checkpoints(inputs
 
     # Label correction: the training labels are each clip's mode over the training subjects.
     y = class_labels(de.meta["arousal"].to_numpy(), "five_class")
-    fold = next(iter(protocol_folds("loso", de.meta, y, cfg)))
-    job = make_fold_job(de, y, 5, cfg.models[0], "arousal", "five_class", "loso", fold, cfg)
+    fold = next(iter(protocol_folds("loso", de.meta, y, *fold_settings(cfg))))
+    job = make_fold_job(de, y, 5, cfg.models[0], "arousal", "five_class", "loso", fold, cfg, cfg.evaluation.seeds[0])
     pool = np.concatenate([fold.train, fold.val])
     mode = corrected_labels(de.meta["subject"].to_numpy()[pool], de.meta["trial"].to_numpy()[pool], y[pool], 5)
     np.testing.assert_array_equal(job.y_train, mode[: len(fold.train)])
@@ -234,27 +235,28 @@ def test_histn_blocks_and_loso_with_correction_finetuning_and_checkpoints(inputs
 
 def test_bad_model_lists_are_config_errors(inputs):
     with pytest.raises(ConfigError, match="lists a model twice"):
-        run_experiment(inputs, TrainConfig(models=(ModelSpec(), ModelSpec())))
+        run_experiment(inputs, RunConfig(models=(ModelSpec(), ModelSpec())))
     with pytest.raises(ConfigError, match="unknown model 'resnet'"):
-        run_experiment(inputs, TrainConfig(models=(ModelSpec(name="resnet"),)))
+        run_experiment(inputs, run_config(models=(ModelSpec(name="resnet"),)))
     with pytest.raises(ValueError, match="n_outputs follows the task"):
         ModelSpec(name="histn", hparams={"n_outputs": 3})
-    with pytest.raises(ConfigError, match=r"train.models.0.size: unknown key; allowed keys here are \['hparams', 'name'\]"):
-        config_from_dict({"train": {"models": [{"name": "histn", "size": 3}]}})
+    with pytest.raises(ConfigError, match=r"models.0.size: unknown key; allowed keys here are \['hparams', 'name', 'windows'\]"):
+        config_from_dict({"models": [{"name": "histn", "size": 3}]})
 
 
 def test_train_command_writes_metrics(tmp_path):
     config = tmp_path / "train.yaml"
     config.write_text(
         "source: {synthetic: {n_subjects: 2, n_trials: 4, stimulus_seconds: 8, baseline_seconds: 12}, via_files: false}\n"
-        "train: {models: [{name: logreg_de}], protocols: [leave_trials_out], tasks: [binary], targets: [valence],\n"
-        "        windows: {record_seconds: 8}, n_folds: 2, epochs: 1, threads: 1}\n"
+        "models: [{name: logreg_de, windows: {record_seconds: 8}}]\n"
+        "evaluation: {protocols: [within_subject], tasks: [binary], targets: [valence], n_folds: 2}\n"
+        "train: {epochs: 1, threads: 1}\n"
     )
     result = CliRunner().invoke(app, ["train", str(config), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    metrics = json.loads((tmp_path / "out" / "train_metrics.json").read_text())
-    assert set(metrics["logreg_de"]["valence"]["binary"]["leave_trials_out"]) >= {"f1_weighted", "folds"}
-    assert (tmp_path / "out" / "train_predictions.csv").exists()
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert set(metrics["logreg_de"]["valence"]["binary"]["within_subject"]) >= {"f1_weighted", "folds"}
+    assert (tmp_path / "out" / "predictions.csv").exists()
     config.write_text("train: {epochs: 0}\n")
     bad = CliRunner().invoke(app, ["train", str(config)])
     assert bad.exit_code == 2 and "train.epochs" in bad.output
@@ -262,7 +264,7 @@ def test_train_command_writes_metrics(tmp_path):
 
 def _folds(inputs, target, cfg):
     y = class_labels(inputs["raw"].meta[target].to_numpy(), "binary")
-    return list(protocol_folds("leave_trials_out", inputs["raw"].meta, y, cfg))
+    return list(protocol_folds("within_subject", inputs["raw"].meta, y, *fold_settings(cfg)))
 
 
 def _without_timings(value):

@@ -11,11 +11,12 @@ import torch
 from typer.testing import CliRunner
 
 from biosig.cli import app
-from biosig.config import ModelSpec, TrainConfig
+from biosig.config import ModelSpec, TrainConfig, TrainWindowConfig
 from biosig.datasets.synthetic import SyntheticConfig, make_session
 from biosig.errors import ConfigError, DataError
 from biosig.evaluation.labels import class_labels
 from biosig.features.peripheral import ecg_window_features, eda_window_features
+from tests.run_configs import run_config
 from graphs.models import build_model, count_parameters, predict
 from graphs.training.experiment import load_model, make_fold_job, model_inputs, spec_inputs
 from graphs.training.splits import Fold
@@ -204,43 +205,39 @@ def test_peripheral_inputs_use_only_the_past_and_mark_missing_signals(session):
 def test_fold_jobs_carry_the_peripheral_rows(session):
     data = cohort_windows([session], ("de",), WindowSettings(record_seconds=6.0, peripheral_seconds=4.0))["de"]
     spec = ModelSpec(name="dgcnn", hparams={"peripheral": PERIPHERAL})
-    cfg = TrainConfig(models=(spec,), windows={"record_seconds": 6.0, "peripheral_seconds": 4.0})
+    cfg = run_config(models=(spec,), windows={"record_seconds": 6.0, "peripheral_seconds": 4.0})
     y = class_labels(data.meta["arousal"].to_numpy(), "binary")
     fold = Fold("S01/0", train=np.arange(6), val=np.arange(6, 8), test=np.arange(8, 12), finetune=np.array([9, 11]))
-    job = make_fold_job(data, y, 2, spec, "arousal", "binary", "loso", fold, cfg)
+    job = make_fold_job(data, y, 2, spec, "arousal", "binary", "loso", fold, cfg, cfg.evaluation.seeds[0])
     for rows, (x, p) in ((fold.train, job.x_train), (fold.test, job.x_test), (fold.finetune, job.x_finetune)):
         np.testing.assert_array_equal(x, data.x[rows])
         np.testing.assert_array_equal(p, data.peripheral[rows])
     assert isinstance(spec_inputs(data, ModelSpec(name="dgcnn")), np.ndarray)
-    with pytest.raises(DataError, match="set train.windows.peripheral_seconds"):
+    with pytest.raises(DataError, match="set its windows.peripheral_seconds"):
         spec_inputs(dataclasses.replace(data, peripheral=None), spec)
-    with pytest.raises(ConfigError, match="dgcnn has peripheral nodes; set train.windows.peripheral_seconds"):
-        model_inputs([session], cfg.model_copy(update={"windows": cfg.windows.model_copy(update={"peripheral_seconds": None})}))
+    with pytest.raises(ConfigError, match="dgcnn has peripheral nodes; set its windows.peripheral_seconds"):
+        model_inputs([session], [spec.model_copy(update={"windows": TrainWindowConfig(record_seconds=6.0)})])
     odd = ModelSpec(name="dgcnn", hparams={"peripheral": {"ecg": 4}})
     with pytest.raises(ConfigError, match=r"dgcnn has peripheral nodes \{'ecg': 4\}; the peripheral inputs are"):
-        model_inputs([session], cfg.model_copy(update={"models": (odd,)}))
+        model_inputs([session], [odd.model_copy(update={"windows": cfg.models[0].windows})])
 
 
 def test_train_command_runs_models_with_peripheral_nodes(tmp_path):
     config = tmp_path / "train.yaml"
     config.write_text(
         "source: {synthetic: {n_subjects: 2, n_trials: 8, stimulus_seconds: 8, baseline_seconds: 10}, via_files: false}\n"
-        "train:\n"
-        "  models:\n"
-        "    - {name: histn, hparams: {peripheral: {ecg: 4, eda: 3}}}\n"
-        "    - {name: dgcnn, hparams: {peripheral: {ecg: 4, eda: 3}}}\n"
-        "  protocols: [leave_trials_out]\n"
-        "  tasks: [binary]\n"
-        "  targets: [arousal]\n"
-        "  windows: {record_seconds: 8, peripheral_seconds: 5}\n"
-        f"  n_folds: 2\n  max_folds: 1\n  epochs: 2\n  batch_size: 32\n  threads: 1\n  checkpoint_dir: {tmp_path / 'ckpt'}\n"
+        "models:\n"
+        "  - {name: histn, hparams: {peripheral: {ecg: 4, eda: 3}}, windows: {record_seconds: 8, peripheral_seconds: 5}}\n"
+        "  - {name: dgcnn, hparams: {peripheral: {ecg: 4, eda: 3}}, windows: {record_seconds: 8, peripheral_seconds: 5}}\n"
+        "evaluation: {protocols: [within_subject], tasks: [binary], targets: [arousal], n_folds: 2, max_folds: 1}\n"
+        f"train: {{epochs: 2, batch_size: 32, threads: 1, checkpoint_dir: {tmp_path / 'ckpt'}}}\n"
     )
     result = CliRunner().invoke(app, ["train", str(config), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    metrics = json.loads((tmp_path / "out" / "train_metrics.json").read_text())
-    histn = metrics["histn"]["arousal"]["binary"]["leave_trials_out"]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    histn = metrics["histn"]["arousal"]["binary"]["within_subject"]
     assert histn["parameters"] == 1121 + 9  # binary HiSTN + the two embeddings
-    folds = metrics["dgcnn"]["arousal"]["binary"]["leave_trials_out"]["folds"]
+    folds = metrics["dgcnn"]["arousal"]["binary"]["within_subject"]["folds"]
     model, meta = load_model(folds[0]["checkpoint"])
     assert model.config.peripheral == PERIPHERAL_NODES and meta["model"] == "dgcnn"
     assert predict(model, model.example_input(4)).probabilities.shape == (4, 2)

@@ -23,6 +23,7 @@ from biosig.evaluation.regression_metrics import (
     regression_scores,
     subject_mean_regression_scores,
 )
+from tests.run_configs import fold_settings, run_config
 from graphs.positions import EMOTIV14
 from graphs.training.experiment import load_model, make_fold_job, protocol_folds, run_experiment
 from graphs.training.trainer import ccc_loss, fit, predict_values
@@ -60,7 +61,7 @@ PLANTED = dict(
     models=(ModelSpec(name="logreg_de"),),
     targets=("valence",),
     tasks=("regression",),
-    protocols=("leave_trials_out",),
+    protocols=("within_subject",),
     rating_range=DEAP_RANGE,
     n_folds=4,
     epochs=20,
@@ -167,9 +168,9 @@ def test_fit_regression_draws_balanced_over_strata_and_checks_inputs():
 @pytest.mark.parametrize("loss", ["mse", "ccc"])
 def test_regression_learns_a_planted_rating_and_beats_the_mean(loss, tmp_path):
     data = planted()
-    cfg = TrainConfig(regression_loss=loss, checkpoint_dir=tmp_path, **PLANTED)
+    cfg = run_config(regression_loss=loss, checkpoint_dir=tmp_path, **PLANTED)
     metrics, predictions = run_experiment({"de": data}, cfg)
-    s = metrics["logreg_de"]["valence"]["regression"]["leave_trials_out"]
+    s = metrics["logreg_de"]["valence"]["regression"]["within_subject"]
     # Reference on these folds: the mean of the 4 carrying features scores CCC 0.91, sklearn's Ridge 0.84-0.85
     # (RMSE 1.1-1.3 against 2.4 for the training mean); this training reached 0.80 (mse) and 0.80 (ccc).
     assert s["ccc"] > 0.7 and s["pearson_r"] > 0.7, (s["ccc"], s["pearson_r"])
@@ -187,12 +188,12 @@ def test_regression_learns_a_planted_rating_and_beats_the_mean(loss, tmp_path):
 
     # The folds stratify on the binned ratings.
     bins = rating_bins(data.meta["valence"].to_numpy(), DEAP_RANGE)
-    folds = {f.name: f for f in protocol_folds("leave_trials_out", data.meta, bins, cfg)}
+    folds = {f.name: f for f in protocol_folds("within_subject", data.meta, bins, *fold_settings(cfg))}
     for name, fold in folds.items():
         tested = predictions[predictions["fold"] == name]
         assert set(tested["trial"]) == set(data.meta["trial"].to_numpy()[fold.test])
     with pytest.raises(ValueError, match="continuous"):  # scikit-learn cannot stratify the ratings themselves
-        list(protocol_folds("leave_trials_out", data.meta, data.meta["valence"].to_numpy(), cfg))
+        list(protocol_folds("within_subject", data.meta, data.meta["valence"].to_numpy(), *fold_settings(cfg)))
 
     # The checkpoint is a regression model that predicts what the experiment reported, on the target scale.
     record = s["folds"][0]
@@ -207,12 +208,12 @@ def test_regression_learns_a_planted_rating_and_beats_the_mean(loss, tmp_path):
 
 def test_loso_label_correction_takes_each_clips_most_frequent_rating_bin():
     data = planted(n_subjects=3, n_trials=6, n_windows=2, seed=3)
-    cfg = TrainConfig(**dict(PLANTED, protocols=("loso",), label_correction=True))
+    cfg = run_config(**dict(PLANTED, protocols=("loso",), label_correction=True))
     ratings = data.meta["valence"].to_numpy()
     y = regression_targets(ratings, DEAP_RANGE)
     bins = rating_bins(ratings, DEAP_RANGE)
-    fold = next(iter(protocol_folds("loso", data.meta, bins, cfg)))
-    job = make_fold_job(data, y, 1, cfg.models[0], "valence", "regression", "loso", fold, cfg)
+    fold = next(iter(protocol_folds("loso", data.meta, bins, *fold_settings(cfg))))
+    job = make_fold_job(data, y, 1, cfg.models[0], "valence", "regression", "loso", fold, cfg, cfg.evaluation.seeds[0])
     pool = np.concatenate([fold.train, fold.val])
     mode = corrected_labels(data.meta["subject"].to_numpy()[pool], data.meta["trial"].to_numpy()[pool], bins[pool], 9)
     np.testing.assert_array_equal(job.strata_train, mode[: len(fold.train)])
@@ -222,15 +223,17 @@ def test_loso_label_correction_takes_each_clips_most_frequent_rating_bin():
     assert job.output == "regression" and job.checkpoint_meta["task"] == "regression"
 
 
-def test_regression_config_is_train_only_and_validated():
-    cfg = config_from_dict({"train": {"tasks": ["regression", "binary"], "regression_loss": "ccc", "rating_range": [1, 9]}})
-    assert cfg.train.tasks == ("regression", "binary") and cfg.train.rating_range == (1.0, 9.0)
+def test_regression_config_is_validated():
+    cfg = config_from_dict({"evaluation": {"tasks": ["regression", "binary"], "rating_range": [1, 9]}, "train": {"regression_loss": "ccc"}})
+    assert cfg.evaluation.tasks == ("regression", "binary") and cfg.evaluation.rating_range == (1.0, 9.0)
     with pytest.raises(ConfigError, match="evaluation.tasks.0"):
-        config_from_dict({"evaluation": {"tasks": ["regression"]}})
-    with pytest.raises(ConfigError, match="train.rating_range: .*low < high"):
-        config_from_dict({"train": {"rating_range": [5, 1]}})
+        config_from_dict({"evaluation": {"tasks": ["ordinal"]}})
+    with pytest.raises(ConfigError, match="evaluation.rating_range: .*low < high"):
+        config_from_dict({"evaluation": {"rating_range": [5, 1]}})
     with pytest.raises(ConfigError, match="train.regression_loss"):
         config_from_dict({"train": {"regression_loss": "mae"}})
+    with pytest.raises(ConfigError, match="train.tasks moved to evaluation.tasks"):
+        config_from_dict({"train": {"tasks": ["regression"]}})
     with pytest.raises(ValueError, match="output follows the task"):
         ModelSpec(name="histn", hparams={"output": "regression"})
 
@@ -240,8 +243,8 @@ def test_summary_table_shows_ccc_and_rmse_for_regression_rows():
     metrics = {
         "logreg_de": {
             "valence": {
-                "regression": {"leave_trials_out": {"ccc": 0.812, "rmse": 0.654, "chance_rmse": 1.234, **common}},
-                "binary": {"leave_trials_out": {"f1_weighted": 0.777, "chance_f1_weighted": 0.5, "balanced_accuracy": 0.75, **common}},
+                "regression": {"within_subject": {"ccc": 0.812, "rmse": 0.654, "chance_rmse": 1.234, **common}},
+                "binary": {"within_subject": {"f1_weighted": 0.777, "chance_f1_weighted": 0.5, "balanced_accuracy": 0.75, **common}},
             }
         }
     }
@@ -256,19 +259,19 @@ def test_train_command_runs_regression_on_a_synthetic_cohort(tmp_path):
     config = tmp_path / "train.yaml"
     config.write_text(
         "source: {synthetic: {n_subjects: 2, n_trials: 4, stimulus_seconds: 8, baseline_seconds: 12}, via_files: false}\n"
-        "train: {models: [{name: logreg_de}, {name: histn}], protocols: [leave_trials_out], tasks: [regression],\n"
-        "        targets: [arousal], regression_loss: ccc, windows: {record_seconds: 8}, n_folds: 2, epochs: 2,\n"
-        f"        batch_size: 16, threads: 1, checkpoint_dir: {tmp_path / 'ckpt'}}}\n"
+        "models: [{name: logreg_de, windows: {record_seconds: 8}}, {name: histn, windows: {record_seconds: 8}}]\n"
+        "evaluation: {protocols: [within_subject], tasks: [regression], targets: [arousal], n_folds: 2}\n"
+        f"train: {{regression_loss: ccc, epochs: 2, batch_size: 16, threads: 1, checkpoint_dir: {tmp_path / 'ckpt'}}}\n"
     )
     result = CliRunner().invoke(app, ["train", str(config), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    metrics = json.loads((tmp_path / "out" / "train_metrics.json").read_text())
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     for model in ("logreg_de", "histn"):
-        s = metrics[model]["arousal"]["regression"]["leave_trials_out"]
+        s = metrics[model]["arousal"]["regression"]["within_subject"]
         assert -1.0 <= s["ccc"] <= 1.0 and s["rmse"] > 0 and s["chance_rmse"] > 0 and len(s["folds"]) == 4
         assert "f1_weighted" not in s
         _, meta = load_model(s["folds"][0]["checkpoint"])
         assert meta["task"] == "regression" and meta["model_config"]["output"] == "regression"
-    predictions = pd.read_csv(tmp_path / "out" / "train_predictions.csv")
+    predictions = pd.read_csv(tmp_path / "out" / "predictions.csv")
     assert set(predictions["task"]) == {"regression"} and predictions["y_true"].isin([1, 2, 3, 4, 5]).all()
     assert "CCC" in result.output

@@ -26,7 +26,8 @@ import yaml
 from typer.testing import CliRunner
 
 from biosig.cli import app
-from biosig.config import FeatureConfig, FilterConfig, ModelSpec, PreprocessConfig, TrainConfig
+from biosig.config import FeatureConfig, FilterConfig, PreprocessConfig
+from tests.run_configs import run_config, sections
 from biosig.datasets.synthetic import SyntheticConfig, make_session
 from biosig.errors import ConfigError
 from biosig.features.eeg import DEFAULT_BANDS, band_power, differential_entropy
@@ -89,7 +90,7 @@ def train_and_export(root: Path, train: dict) -> Path:
         "name": root.name,
         "source": {"kind": "synthetic", "synthetic": COHORT, "via_files": False},
         "preprocess": {"filter": LOW_PASS, "bad_channels": {"enabled": False}, "reference": "average"},
-        "train": train,
+        **sections(train),
     }
     path = root / "train.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -112,7 +113,7 @@ def test_export_writes_every_live_key_and_refuses_to_stream_uncalibrated(exporte
     live = exported / "live"
     names = sorted(f"{m}-{t}-five_class.pt" for m in ("histn", "dgcnn") for t in ("valence", "arousal"))
     assert sorted(p.name for p in live.glob("*.pt")) == names
-    run = json.loads((exported / "report" / "train_run.json").read_text())
+    run = json.loads((exported / "report" / "run_info.json").read_text())
     assert sorted(Path(p).name for p in run["exported"]) == names
     for name in names:
         _, meta = load_checkpoint(live / name)
@@ -302,18 +303,18 @@ def test_export_refuses_what_the_live_pipeline_cannot_run():
         EMOTIV, SFREQ, WindowSettings(),
     )  # fmt: skip
     windows = {"preprocess": True}
-    topomap = TrainConfig(models=(ModelSpec(name="topomap_cnn"),), windows=windows)
+    topomap = run_config(models=[{"name": "topomap_cnn"}], windows=windows)
     with pytest.raises(ConfigError, match="topomap_cnn takes topomap inputs"):
-        check_exportable(topomap, PreprocessConfig(), {"raw": data})
-    histn = TrainConfig(models=(ModelSpec(name="histn"),), windows=windows)
+        check_exportable(topomap, topomap.models, {"raw": data})
+    histn = run_config(models=[{"name": "histn"}], windows=windows)
     with pytest.raises(ConfigError, match="filters causally with IIR"):
-        check_exportable(histn, PreprocessConfig(), {"raw": data})  # MNE's default: zero-phase FIR
-    mastoids = PreprocessConfig(filter=FilterConfig(**LOW_PASS), reference=("M1", "M2"))
+        check_exportable(histn, histn.models, {"raw": data})  # MNE's default: zero-phase FIR
+    mastoids = histn.model_copy(update={"preprocess": PreprocessConfig(filter=FilterConfig(**LOW_PASS), reference=("M1", "M2"))})
     with pytest.raises(ConfigError, match=r"preprocess.reference: channels \['M1', 'M2'\]"):
-        check_exportable(histn, mastoids, {"raw": data})
-    dominance = TrainConfig(models=(ModelSpec(name="histn"),), targets=("dominance",))
+        check_exportable(mastoids, mastoids.models, {"raw": data})
+    dominance = run_config(models=[{"name": "histn"}], targets=("dominance",))
     with pytest.raises(ConfigError, match="writes models of"):
-        check_exportable(dominance, None, {"raw": data})
+        check_exportable(dominance, dominance.models, {"raw": data})
 
 
 def test_cli_chain_train_export_calibrate_stream(exported, tmp_path):

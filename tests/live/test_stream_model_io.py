@@ -74,16 +74,17 @@ def test_a_checkpoint_without_the_live_keys_names_them(tmp_path):
 
 
 def test_a_biosig_train_checkpoint_loads_once_the_live_keys_are_added(tmp_path):
-    from biosig.config import TrainConfig
+    from biosig.config import TrainConfig, TrainWindowConfig
 
     model = build_model("dgcnn", seed=2)
     trained = {"model": "dgcnn", "model_config": model.config.model_dump(mode="json"), "target": "arousal",
-               "task": "five_class", "train_config": TrainConfig().model_dump(mode="json")}  # fmt: skip
+               "task": "five_class", "train_config": {**TrainConfig().model_dump(mode="json"),
+                                "windows": TrainWindowConfig().model_dump(mode="json")}}  # fmt: skip
     bare = save_checkpoint(tmp_path / "trained.pt", model, trained)
     with pytest.raises(ConfigError, match=r"lacks \['channels', 'sfreq', 'normalization'\]"):
         load_live_model(bare)
     completed = {**trained, "channels": list(EMOTIV), "sfreq": 128.0,
                  "normalization": {"offset": [0.0] * 14, "scale": [1e-5] * 14}}  # fmt: skip
     live = load_live_model(save_checkpoint(tmp_path / "completed.pt", model, completed))
-    assert live.spec.window == WindowConfig(length=1.0, hop=1.0)  # TrainConfig().windows
+    assert live.spec.window == WindowConfig(length=1.0, hop=1.0)  # TrainWindowConfig()
     assert live.spec.filter is None and live.models[0].scale.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
