@@ -21,7 +21,7 @@ from biosig.errors import DataError
 from biosig.features.extract import eeg_features, peripheral_features, subtract_baseline
 from biosig.features.peripheral_events import BeatEvents, EdaEvents, detect_session_events
 from biosig.preprocess.eeg import PreprocessLog, preprocess_eeg
-from biosig.preprocess.windows import baseline_zscore, drop_annotated_windows, make_epochs, window_table
+from biosig.preprocess.windows import baseline_zscore, drop_annotated_windows, slice_windows, window_table
 from biosig.session import TARGETS, Session
 
 
@@ -83,13 +83,12 @@ def _segment_features(
     events: tuple[BeatEvents | None, EdaEvents | None],
 ) -> xr.Dataset:
     length = config.windows.length
-    epochs = make_epochs(raw, table, length, label)
-    data = epochs.get_data(copy=False)
+    data = slice_windows(raw, table["t_start"].to_numpy(), length, label)
     units = "V²"
     if config.preprocess.baseline.mode == "zscore":
         data = baseline_zscore(raw, session.trials, table, data, config.preprocess.baseline, label)
         units = "baseline z²"
-    feats = eeg_features(data, raw.info["sfreq"], epochs.ch_names, config.features, power_units=units)
+    feats = eeg_features(data, raw.info["sfreq"], raw.ch_names, config.features, power_units=units)
     if config.features.peripheral:
         starts = table["t_start"].to_numpy()
         try:

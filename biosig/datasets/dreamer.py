@@ -70,6 +70,7 @@ import pandas as pd
 import scipy.io
 from scipy.io.matlab import MatReadError
 
+from biosig.datasets.mat_elements import MatElement, struct_index
 from biosig.errors import DataError
 from biosig.montage import standard_montage
 from biosig.session import TRIAL_COLUMNS, Session, trial_annotations
@@ -123,7 +124,9 @@ def load_dreamer(path: str | Path, subjects: Iterable[int] | None = None) -> Ite
         ratings missing, non-numeric or outside 1-5, subjects not in the file.
     """
     path = Path(path)
-    top = _read_struct(path)
+    top = _indexed_struct(path)
+    if top is None:
+        top = _read_struct(path)
     data = _field(top, "Data", path, "DREAMER")
     if not (isinstance(data, np.ndarray) and data.dtype == object and data.size):
         raise DataError(f"{path}: DREAMER.Data must be a non-empty cell array of subject structs")
@@ -152,7 +155,13 @@ def load_dreamer(path: str | Path, subjects: Iterable[int] | None = None) -> Ite
 
 def _sessions(path: Path, cells: np.ndarray, chosen: list[int], rates: dict[str, float]) -> Iterator[Session]:
     for index in chosen:
-        session = _subject_session(path, cells[index - 1], index, rates)
+        cell = cells[index - 1]
+        if isinstance(cell, MatElement):
+            try:
+                cell = cell.read()
+            except (ValueError, TypeError, OSError, EOFError, MatReadError) as exc:
+                raise DataError(f"{path}: subject S{index:02d}: DREAMER.Data{{{index}}} cannot be read ({exc})") from None
+        session = _subject_session(path, cell, index, rates)
         cells[index - 1] = None  # release this subject's arrays (see module docstring)
         yield session
 
@@ -284,6 +293,33 @@ def _read_struct(path: Path) -> Any:
     if not _is_struct(top):
         raise DataError(f"{path}: the variable 'DREAMER' is not a struct")
     return top
+
+
+def _indexed_struct(path: Path) -> Any:
+    """The ``DREAMER`` struct with every field but ``Data`` read, ``Data``'s subjects left in the file.
+
+    ``Data`` is an object array of :class:`~biosig.datasets.mat_elements.MatElement`
+    (one per subject, read when its session is built), so asking for one
+    subject reads that subject's bytes only. None when the file is not an
+    uncompressed little-endian v5 file with ``Data`` a cell (then it is read whole).
+    """
+    index = struct_index(path, "DREAMER")
+    if index is None or "Data" not in index.fields:
+        return None
+    cells = index.cell_elements("Data")
+    if cells is None:
+        return None
+    dims, elements = cells
+    data = np.empty(len(elements), dtype=object)
+    data[:] = elements
+    values = {
+        name: data.reshape(dims, order="F") if name == "Data" else element.read()
+        for name, element in index.fields.items()
+    }
+    record = np.empty(1, dtype=[(name, object) for name in values])
+    for name, value in values.items():
+        record[name][0] = value
+    return record[0]
 
 
 def _unwrap(value: Any) -> Any:

@@ -185,9 +185,9 @@ def detect_bad_channels(raw: mne.io.BaseRaw, cfg: BadChannelConfig, log: Preproc
     ``cfg.flat_threshold`` volts, noisy when the robust z-score of its log
     amplitude across channels exceeds ``cfg.noisy_z``.
     """
-    data = raw.get_data(picks="eeg")
+    data = raw.get_data(picks="eeg")  # a copy, which the partition below may reorder
     names = [raw.ch_names[i] for i in mne.pick_types(raw.info, eeg=True, exclude=[])]
-    q75, q25 = np.percentile(data, [75, 25], axis=1)
+    q75, q25 = np.percentile(data, [75, 25], axis=1, overwrite_input=True)
     amplitude = (q75 - q25) / 1.349
     flat = amplitude < cfg.flat_threshold
     for idx in np.flatnonzero(flat):

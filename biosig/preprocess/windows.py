@@ -2,8 +2,9 @@
 
 A window is defined by its start time in seconds on the session clock and the
 configured length, so the EEG, ECG and EDA windows of one row cover the same
-instant whatever their sampling rates. EEG windows become :class:`mne.Epochs`
-with the window table as metadata; other modalities are sliced to arrays.
+instant whatever their sampling rates. Windows are sliced to arrays
+(:func:`slice_windows`); :func:`make_epochs` wraps them in :class:`mne.Epochs`
+with the window table as metadata for callers that want MNE's object.
 """
 
 from __future__ import annotations
@@ -86,10 +87,19 @@ def window_indices(t_start: np.ndarray, length: float, sfreq: float, n_times_tot
 
 
 def slice_windows(raw: mne.io.BaseRaw, t_start: np.ndarray, length: float, label: str) -> np.ndarray:
-    """Windows of every channel of ``raw`` as ``(n_windows, n_channels, n_samples)`` in SI units."""
-    data = raw.get_data()
+    """Windows of every channel of ``raw`` as ``(n_windows, n_channels, n_samples)`` in SI units.
+
+    The windows are gathered straight from the loaded recording (no copy of
+    it first) by one fancy index, which returns a new C-contiguous array.
+    """
+    data = _loaded_data(raw)
     idx = window_indices(t_start, length, raw.info["sfreq"], data.shape[1], label)
-    return np.ascontiguousarray(np.moveaxis(data[:, idx], 0, 1))
+    return data[np.arange(data.shape[0])[None, :, None], idx[:, None, :]]
+
+
+def _loaded_data(raw: mne.io.BaseRaw) -> np.ndarray:
+    """Every channel of ``raw`` ``(n_channels, n_times)`` in SI units: the loaded array itself (read only) when preloaded."""
+    return raw._data if raw.preload else raw.get_data()
 
 
 def make_epochs(raw: mne.io.BaseRaw, table: pd.DataFrame, length: float, label: str) -> mne.Epochs:
@@ -120,7 +130,7 @@ def baseline_zscore(
     ``baseline`` (HiSTN: the middle 10 s of DREAMER's 61 s baseline).
     """
     out = np.empty_like(data)
-    sig = raw.get_data()
+    sig = _loaded_data(raw)
     sfreq = raw.info["sfreq"]
     for trial in trials.itertuples(index=False):
         onset, duration = _segment_span(trial, "baseline", baseline)
