@@ -72,7 +72,9 @@ class WindowFeatures:
     nan_reasons: dict[str, dict[str, int]]
 
 
-def ecg_features_from_beats(beats: BeatEvents, starts: np.ndarray, stops: np.ndarray) -> WindowFeatures:
+def ecg_features_from_beats(
+    beats: BeatEvents, starts: np.ndarray, stops: np.ndarray, detected: np.ndarray | None = None
+) -> WindowFeatures:
     """Heart rate and time-domain HRV of each window ``[start, stop)`` (s) from R-peaks.
 
     Parameters
@@ -81,6 +83,13 @@ def ecg_features_from_beats(beats: BeatEvents, starts: np.ndarray, stops: np.nda
         R-peaks of the whole recording (:func:`~biosig.features.peripheral_events.detect_ecg_events`).
     starts, stops
         ``(n_windows,)`` window bounds, s from the recording's first sample.
+    detected
+        ``(n_beats,)`` non-decreasing index of the sample that confirmed each
+        beat (a causal detector's,
+        :class:`~biosig.features.peripheral_causal.CausalBeatEvents`): a
+        window then uses only the beats confirmed by its own samples or
+        earlier ones, as the live pipeline knows them at the window's end.
+        None: every beat.
 
     Returns
     -------
@@ -94,8 +103,7 @@ def ecg_features_from_beats(beats: BeatEvents, starts: np.ndarray, stops: np.nda
         Bounds of different shapes, a window of no sample, or one outside the recording.
     """
     first, last = _window_samples(starts, stops, beats.sfreq, beats.signal.size, "ECG")
-    lo = np.searchsorted(beats.peaks, first, side="left")
-    hi = np.searchsorted(beats.peaks, last, side="left")
+    lo, hi, known = _known_events(beats.peaks, first, last, detected)
     n_beats = hi - lo
     rr = np.diff(beats.peaks) / beats.sfreq * 1000.0
     # Centred RR and successive differences keep the cumulative sums of squares exact enough.
@@ -110,7 +118,7 @@ def ecg_features_from_beats(beats: BeatEvents, starts: np.ndarray, stops: np.nda
         mean_c = _range_sum(c_rr, lo, lo + n_rr) / n_rr
         mean_nn = np.where(n_rr >= 1, mean_c + centre, np.nan)
         # Fewer than 2 beats in the window: the RR intervals overlapping it, from the nearest beat on each side.
-        lo_x, hi_x = np.maximum(lo - 1, 0), np.minimum(hi + 1, beats.peaks.size)
+        lo_x, hi_x = np.maximum(lo - 1, 0), np.minimum(hi + 1, known)
         padded = np.append(beats.peaks, 0)  # valid indices when there is no beat (those windows stay NaN)
         span = padded[np.maximum(hi_x - 1, 0)] - padded[lo_x]
         around = span / beats.sfreq * 1000.0 / (hi_x - 1 - lo_x)
@@ -135,7 +143,9 @@ def ecg_features_from_beats(beats: BeatEvents, starts: np.ndarray, stops: np.nda
     return WindowFeatures({name: values[name] for name in ECG_FEATURES}, reasons)
 
 
-def eda_features_from_events(events: EdaEvents, starts: np.ndarray, stops: np.ndarray) -> WindowFeatures:
+def eda_features_from_events(
+    events: EdaEvents, starts: np.ndarray, stops: np.ndarray, detected: np.ndarray | None = None
+) -> WindowFeatures:
     """Tonic level and SCRs of each window ``[start, stop)`` (s) from the recording's EDA events.
 
     Parameters
@@ -144,6 +154,11 @@ def eda_features_from_events(events: EdaEvents, starts: np.ndarray, stops: np.nd
         SCRs and tonic of the whole recording (:func:`~biosig.features.peripheral_events.detect_eda_events`).
     starts, stops
         ``(n_windows,)`` window bounds, s from the recording's first sample.
+    detected
+        ``(n_scr,)`` non-decreasing index of the sample that confirmed each SCR
+        (:class:`~biosig.features.peripheral_causal.CausalEdaEvents`): a window
+        counts only the SCRs confirmed by its own samples or earlier ones.
+        None: every SCR.
 
     Returns
     -------
@@ -159,8 +174,7 @@ def eda_features_from_events(events: EdaEvents, starts: np.ndarray, stops: np.nd
     """
     first, last = _window_samples(starts, stops, events.sfreq, events.signal.size, "EDA")
     c_tonic = _cumsum0(events.tonic_us)
-    lo = np.searchsorted(events.peaks, first, side="left")
-    hi = np.searchsorted(events.peaks, last, side="left")
+    lo, hi, _ = _known_events(events.peaks, first, last, detected)
     count = (hi - lo).astype(np.float64)
     c_amp = _cumsum0(events.amplitudes_us)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -199,6 +213,22 @@ def _window_samples(
             f"{n_times / sfreq:.2f} s recording (or lies outside it)"
         )
     return first, last
+
+
+def _known_events(
+    peaks: np.ndarray, first: np.ndarray, last: np.ndarray, detected: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window: the first and one-past-last event with its peak in ``[first, last)``, and the events known.
+
+    Known events are all of them, or with ``detected`` those confirmed before ``last``; ``lo <= hi <= known``.
+    """
+    lo = np.searchsorted(peaks, first, side="left")
+    hi = np.searchsorted(peaks, last, side="left")
+    if detected is None:
+        return lo, hi, np.full(first.shape, peaks.size)
+    known = np.searchsorted(detected, last, side="left")
+    hi = np.minimum(hi, known)
+    return np.minimum(lo, hi), hi, known
 
 
 def _window_checks(signal: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

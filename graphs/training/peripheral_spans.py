@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 
 from biosig.errors import DataError
-from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES, ecg_window_features, eda_window_features
+from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES
+from biosig.features.peripheral_causal import detect_ecg_events_causal, detect_eda_events_causal
+from biosig.features.peripheral_windows import ecg_features_from_beats, eda_features_from_events
 from biosig.session import Session
 from graphs.training.window_set import WindowSettings
 
@@ -145,13 +147,15 @@ def _span_features(session: Session, starts: np.ndarray, seconds: float, span_tr
     """ECG and EDA features ``(n_spans, len(PERIPHERAL_FEATURES))`` of the spans ``[start, start + seconds)`` (s).
 
     Spans are cut as every window of the project (:func:`biosig.preprocess.windows.window_indices`):
-    first sample ``round(start * sfreq)``, ``round(seconds * sfreq)`` samples.
+    first sample ``round(start * sfreq)``, ``round(seconds * sfreq)`` samples. The events are found once
+    over the recording in the causal mode of :mod:`biosig.features.peripheral_causal`, and each span uses
+    those confirmed by its end, as the live pipeline (:mod:`streaming.online.peripheral`) does.
     """
     out = np.full((len(starts), len(PERIPHERAL_FEATURES)), np.nan)
     column = 0
-    for kind, raw, compute, names in (
-        ("ECG", session.ecg, ecg_window_features, ECG_FEATURES),
-        ("EDA", session.eda, eda_window_features, EDA_FEATURES),
+    for kind, raw, detect, compute, names in (
+        ("ECG", session.ecg, detect_ecg_events_causal, ecg_features_from_beats, ECG_FEATURES),
+        ("EDA", session.eda, detect_eda_events_causal, eda_features_from_events, EDA_FEATURES),
     ):
         if raw is not None:
             sfreq = float(raw.info["sfreq"])
@@ -164,7 +168,9 @@ def _span_features(session: Session, starts: np.ndarray, seconds: float, span_tr
                     f"{label}: trial {span_trials[outside][0]}: the {seconds} s {kind} span from "
                     f"{starts[outside][0]:.3f} s lies outside the {len(signal) / sfreq:.2f} s recording"
                 )
-            values = compute(signal[first[:, None] + np.arange(n)[None, :]], sfreq)
-            out[:, column : column + len(names)] = np.column_stack([values[name] for name in names])
+            if len(starts):
+                events = detect(signal, sfreq)
+                values = compute(events, starts, starts + seconds, detected=events.detected).values
+                out[:, column : column + len(names)] = np.column_stack([values[name] for name in names])
         column += len(names)
     return out

@@ -1,14 +1,18 @@
-"""Peripheral (ECG/EDA) streams of the live pipeline: recent samples and features over trailing spans.
+"""Peripheral (ECG/EDA) streams of the live pipeline: recent samples, events and features over trailing spans.
 
 Each window gets, for each ECG/EDA stream, the features of
-:mod:`biosig.features.peripheral` (heart rate and HRV, tonic EDA and SCRs)
-over the trailing ``peripheral_seconds`` of the stream ending with the
+:mod:`biosig.features.peripheral_windows` (heart rate and HRV, tonic EDA and
+SCRs) over the trailing ``peripheral_seconds`` of the stream ending with the
 window (its last stamp plus one sample period, on the LSL clock), cut as
 :mod:`graphs.training.windows_dataset` cuts it offline
-(:func:`trailing_span`). A span not yet full, interrupted, or not reaching
-the window's end (the stream lags or was lost) gives NaN features, as does a
-span the feature functions cannot use (NaN samples, a flat signal, too few
-beats).
+(:func:`trailing_span`). The R-peaks and SCRs are found once, as the samples
+arrive, by the causal detectors of :mod:`biosig.features.peripheral_causal`,
+and each span's features come from the events confirmed by then: the
+offline causal mode (``detect_*_events_causal`` on the whole recording) gives
+the same events and features on the same samples. A span not yet full,
+interrupted, or not reaching the window's end (the stream lags or was lost)
+gives NaN features, as does a span the features cannot use (NaN samples, a
+flat signal, too few beats).
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ import numpy as np
 
 from biosig.errors import ConfigError, DataError
 from biosig.features.peripheral import ecg_window_features, eda_window_features
+from biosig.features.peripheral_causal import CausalEcgDetector, CausalEdaDetector
+from biosig.features.peripheral_events import BeatEvents, EdaEvents
+from biosig.features.peripheral_windows import ecg_features_from_beats, eda_features_from_events
 from streaming.buffer import RingBuffer
 from streaming.model_io import PERIPHERAL_FEATURES, LiveModel, peripheral_nodes
 
-_FEATURE_FUNCTIONS = {"ecg": ecg_window_features, "eda": eda_window_features}
+# NeuroKit2's per-window functions check a span's length and rate; on a flat span they answer NaN at once.
+_SETTINGS_CHECKS = {"ecg": ecg_window_features, "eda": eda_window_features}
 
 # Peripheral history kept beyond one span, s: windows computed late from an EEG backlog still find theirs.
 _PERIPHERAL_SLACK_S = 30.0
@@ -74,7 +82,11 @@ def trailing_span(stamps: np.ndarray, t_end: float, seconds: float, sfreq: float
 
 
 class PeripheralBuffer:
-    """Recent samples of one peripheral signal (one channel) and its features over trailing spans.
+    """Recent samples of one peripheral signal (one channel), its events, and its features over trailing spans.
+
+    The causal detector of the kind (:class:`~biosig.features.peripheral_causal.CausalEcgDetector`,
+    :class:`~biosig.features.peripheral_causal.CausalEdaDetector`) sees every sample once, as it is
+    added; events are kept as long as their samples are held (plus the last one before them).
 
     Parameters
     ----------
@@ -95,7 +107,7 @@ class PeripheralBuffer:
     ConfigError
         An unknown kind.
     DataError
-        A span too short or a rate too low for the feature functions (their message).
+        A span too short or a rate too low for the features (the message says which).
     """
 
     def __init__(
@@ -109,15 +121,22 @@ class PeripheralBuffer:
         self.tolerance = float(tolerance)
         self.names = PERIPHERAL_FEATURES[kind]
         n = int(round(self.seconds * self.sfreq))
-        # The feature functions check span length and rate themselves (DataError); a flat span answers
-        # NaN without running NeuroKit2, so this makes a bad setting fail at start, not at every window.
-        _FEATURE_FUNCTIONS[kind](np.zeros((1, max(n, 1))), self.sfreq)
+        # A bad setting fails at start, not at every window.
+        _SETTINGS_CHECKS[kind](np.zeros((1, max(n, 1))), self.sfreq)
         self._capacity = n + int(math.ceil(history * self.sfreq))
-        self._buffer = RingBuffer(1, self._capacity)
+        self._reset()
+
+    def _reset(self) -> None:
+        """Empty buffer, fresh detector and no events (start, or a new clock)."""
+        # EDA keeps the detector's tonic level beside each sample.
+        self._buffer = RingBuffer(1 if self.kind == "ecg" else 2, self._capacity)
+        self._detector = CausalEcgDetector(self.sfreq) if self.kind == "ecg" else CausalEdaDetector(self.sfreq)
+        # Events, sample counts of the buffer: rows of (peak, confirming sample[, onset, amplitude µS]).
+        self._events = np.zeros((0, 2 if self.kind == "ecg" else 4))
         self._last = -math.inf
 
     def add(self, samples: np.ndarray, stamps: np.ndarray) -> None:
-        """Append ``samples`` ``(n,)`` (SI units) stamped ``stamps`` ``(n,)`` s.
+        """Append ``samples`` ``(n,)`` (SI units) stamped ``stamps`` ``(n,)`` s, and detect their events.
 
         A backward step of the stamps beyond the tolerance (a new clock) drops
         what came before; smaller disorder is made non-decreasing.
@@ -130,12 +149,21 @@ class PeripheralBuffer:
             return
         jumps = np.flatnonzero(np.diff(t, prepend=self._last) <= -self.tolerance)
         if jumps.size:
-            self._buffer = RingBuffer(1, self._capacity)
-            self._last = -math.inf
+            self._reset()
             x, t = x[jumps[-1] :], t[jumps[-1] :]
         t = np.maximum.accumulate(np.maximum(t, self._last))
-        self._buffer.append(x[:, None], t)
+        if self.kind == "ecg":
+            peaks, detected = self._detector.push(x)
+            new, columns = np.column_stack([peaks, detected]), x[:, None]
+        else:
+            tonic, onsets, peaks, amplitudes, detected = self._detector.push(x)
+            new, columns = np.column_stack([peaks, detected, onsets, amplitudes]), np.column_stack([x, tonic])
+        self._buffer.append(columns, t)
         self._last = float(t[-1])
+        events = np.concatenate([self._events, new])
+        # Keep the events of the held samples and the last one before them (an RR interval into the oldest span).
+        before = int(np.searchsorted(events[:, 0], self._buffer.oldest, side="left"))
+        self._events = events[max(before - 1, 0) :]
 
     @property
     def newest(self) -> float:
@@ -151,17 +179,32 @@ class PeripheralBuffer:
         spans = np.full((len(t_ends), 2), np.nan)
         buffer = self._buffer
         stamps = buffer.stamps(buffer.oldest, buffer.count)
-        data = buffer.get(buffer.oldest, buffer.count)[:, 0]
-        rows, segments = [], []
+        rows, firsts = [], []
         for i, t_end in enumerate(t_ends):
             span = trailing_span(stamps, t_end, self.seconds, self.sfreq, self.tolerance)
             if span is not None:
                 rows.append(i)
-                segments.append(data[span])
+                firsts.append(span.start)
                 spans[i] = stamps[span.start], stamps[span.stop - 1]
         if rows:
-            out = _FEATURE_FUNCTIONS[self.kind](np.stack(segments), self.sfreq)
-            values[rows] = np.column_stack([out[name] for name in self.names])
+            # Only the samples of the spans: events in their indices, the windows in s from the first of them.
+            n = int(round(self.seconds * self.sfreq))
+            offset = min(firsts)
+            held = buffer.get(buffer.oldest + offset, buffer.oldest + max(firsts) + n)
+            events = self._events.copy()
+            events[:, [0, 1]] -= buffer.oldest + offset
+            if self.kind == "eda":
+                events[:, 2] -= buffer.oldest + offset
+            starts = (np.asarray(firsts, dtype=np.float64) - offset) / self.sfreq
+            stops = starts + n / self.sfreq
+            peaks, detected = events[:, 0].astype(np.int64), events[:, 1].astype(np.int64)
+            if self.kind == "ecg":
+                beats = BeatEvents(peaks=peaks, sfreq=self.sfreq, signal=held[:, 0])
+                out = ecg_features_from_beats(beats, starts, stops, detected=detected)
+            else:
+                eda = EdaEvents(events[:, 2].astype(np.int64), peaks, events[:, 3], held[:, 1], self.sfreq, held[:, 0])
+                out = eda_features_from_events(eda, starts, stops, detected=detected)
+            values[rows] = np.column_stack([out.values[name] for name in self.names])
         return values, spans
 
 

@@ -15,7 +15,8 @@ from biosig.config import ModelSpec, TrainConfig, TrainWindowConfig
 from biosig.datasets.synthetic import SyntheticConfig, make_session
 from biosig.errors import ConfigError, DataError
 from biosig.evaluation.labels import class_labels
-from biosig.features.peripheral import ecg_window_features, eda_window_features
+from biosig.features.peripheral_causal import detect_ecg_events_causal, detect_eda_events_causal
+from biosig.features.peripheral_windows import ecg_features_from_beats, eda_features_from_events
 from tests.run_configs import run_config
 from graphs.models import build_model, count_parameters, predict
 from graphs.training.experiment import load_model, make_fold_job, model_inputs, spec_inputs
@@ -162,14 +163,16 @@ def test_peripheral_inputs_are_trailing_span_features_minus_the_baseline(session
     assert PERIPHERAL_FEATURES[0] == "ecg:hr_bpm" and PERIPHERAL_FEATURES[4] == "eda:eda_tonic_us"
     np.testing.assert_array_equal(raw.peripheral, de.peripheral)
     assert np.isfinite(raw.peripheral).all()
-    # By hand, for trial 2: ECG (256 Hz, first lead) and EDA (64 Hz) over [t + 1 - 4, t + 1) of a window at t,
+    # By hand, for trial 2: ECG (256 Hz, first lead) and EDA (64 Hz) over [t + 1 - 4, t + 1) of a window at t
+    # (events of the whole recording in the causal mode, those confirmed by the span's end, as live),
     # minus the mean over the 4-s tiles [b, b + 4), [b + 4, b + 8), [b + 8, b + 12) of its baseline at b.
     trial = session.trials.iloc[1]
     ecg, eda = session.ecg.get_data()[0], session.eda.get_data()[0]
 
     def features(starts):
-        e = ecg_window_features(np.array([ecg[round(s * 256) : round(s * 256) + 1024] for s in starts]), 256)
-        d = eda_window_features(np.array([eda[round(s * 64) : round(s * 64) + 256] for s in starts]), 64)
+        beats, scrs = detect_ecg_events_causal(ecg, 256), detect_eda_events_causal(eda, 64)
+        e = ecg_features_from_beats(beats, starts, starts + 4.0, beats.detected).values
+        d = eda_features_from_events(scrs, starts, starts + 4.0, scrs.detected).values
         return np.column_stack([*e.values(), *d.values()])
 
     baseline = features(trial.baseline_onset + np.array([0.0, 4.0, 8.0])).mean(axis=0)

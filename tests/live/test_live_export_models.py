@@ -26,7 +26,9 @@ from biosig.config import FeatureConfig
 from biosig.errors import ConfigError, DataError
 from biosig.evaluation.labels import ratings_from_targets
 from biosig.features.eeg import band_power, differential_entropy
-from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES, ecg_window_features, eda_window_features
+from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES
+from biosig.features.peripheral_causal import detect_ecg_events_causal, detect_eda_events_causal
+from biosig.features.peripheral_windows import ecg_features_from_beats, eda_features_from_events
 from biosig.preprocess.windows import slice_windows
 from graphs.models import build_model, predict
 from graphs.training.trainer import load_checkpoint, predict_values, save_checkpoint
@@ -97,15 +99,21 @@ def schedule(signals: dict[str, np.ndarray], t0: float, lag: float = 0.0, stop: 
 
 
 def span_features(signals: dict[str, np.ndarray], starts: np.ndarray) -> np.ndarray:
-    """ECG then EDA features ``(n, 7)`` of the ``SPAN`` spans from ``starts`` s, cut as offline; NaN before 0 s."""
+    """ECG then EDA features ``(n, 7)`` of the ``SPAN`` spans from ``starts`` s, cut as offline; NaN before 0 s.
+
+    The events are the offline causal mode's on the whole signal, each span using those confirmed by its end.
+    """
     out = np.full((len(starts), 7), np.nan)
     column = 0
-    kinds = (("ecg", ecg_window_features, ECG_FEATURES), ("eda", eda_window_features, EDA_FEATURES))
-    for kind, function, names in kinds:
-        rate, n = RATES[kind], int(round(SPAN * RATES[kind]))
-        first = np.round(starts * rate).astype(int)
-        ok = first >= 0
-        values = function(signals[kind][first[ok, None] + np.arange(n)[None, :]], rate)
+    kinds = (
+        ("ecg", detect_ecg_events_causal, ecg_features_from_beats, ECG_FEATURES),
+        ("eda", detect_eda_events_causal, eda_features_from_events, EDA_FEATURES),
+    )
+    for kind, detect, compute, names in kinds:
+        rate = RATES[kind]
+        ok = np.round(starts * rate) >= 0
+        events = detect(signals[kind], rate)
+        values = compute(events, starts[ok], starts[ok] + SPAN, events.detected).values
         out[ok, column : column + len(names)] = np.column_stack([values[name] for name in names])
         column += len(names)
     return out

@@ -12,7 +12,9 @@ from biosig.config import FeatureConfig
 from biosig.datasets.synthetic import SyntheticConfig, make_session
 from biosig.errors import ConfigError, DataError
 from biosig.features.eeg import band_power, differential_entropy
-from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES, ecg_window_features, eda_window_features
+from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES
+from biosig.features.peripheral_causal import detect_ecg_events_causal, detect_eda_events_causal
+from biosig.features.peripheral_windows import ecg_features_from_beats, eda_features_from_events
 from biosig.preprocess.eeg import apply_filters
 from biosig.preprocess.resample import resample_raw_causal
 from biosig.preprocess.windows import window_indices
@@ -52,6 +54,18 @@ def play(pipe: OnlinePipeline, signals: dict[str, np.ndarray], t0: float, second
     return windows
 
 
+def causal_features(kind: str, signal: np.ndarray, rate: float, first: int, n: int) -> np.ndarray:
+    """Features of samples ``[first, first + n)`` from the offline causal mode run on the whole ``signal``."""
+    names = ECG_FEATURES if kind == "ecg" else EDA_FEATURES
+    if kind == "ecg":
+        events = detect_ecg_events_causal(signal, rate)
+        out = ecg_features_from_beats(events, np.array([first / rate]), np.array([(first + n) / rate]), events.detected)
+    else:
+        events = detect_eda_events_causal(signal, rate)
+        out = eda_features_from_events(events, np.array([first / rate]), np.array([(first + n) / rate]), events.detected)
+    return np.array([out.values[name][0] for name in names])
+
+
 def signals_of(session) -> dict[str, np.ndarray]:
     return {"eeg": session.eeg.get_data().T, "ecg": session.ecg.get_data()[0], "eda": session.eda.get_data()[0]}
 
@@ -66,8 +80,7 @@ def test_each_window_gets_the_features_of_the_trailing_span_ending_at_its_last_s
     signals = signals_of(session)
     finite = 0
     for w in windows:
-        kinds = (("ecg", ecg_window_features, ECG_FEATURES), ("eda", eda_window_features, EDA_FEATURES))
-        for kind, function, names in kinds:
+        for kind, names in (("ecg", ECG_FEATURES), ("eda", EDA_FEATURES)):
             rate = RATES[kind]
             # Cut as graphs.training.windows_dataset cuts it offline: [t_end - 4 s, t_end), t_end = t_start + 1 s.
             t_end = w.t_last - t0 + 1.0 / 128.0
@@ -77,8 +90,10 @@ def test_each_window_gets_the_features_of_the_trailing_span_ending_at_its_last_s
             if first < 0:  # not yet 4 s of samples
                 assert np.isnan(got).all() and np.isnan(w.features[f"{kind}_span"]).all()
                 continue
-            reference = function(signals[kind][None, first : first + n], rate)
-            np.testing.assert_array_equal(got, [reference[name][0] for name in names])
+            reference = causal_features(kind, signals[kind], rate, first, n)
+            # Cumulative sums (of centred RR squares for SDNN) over the whole recording offline, over the held
+    # samples live: equal to rounding (about 1e-11 relative for SDNN).
+            np.testing.assert_allclose(got, reference, rtol=1e-9, atol=1e-12)
             np.testing.assert_allclose(w.features[f"{kind}_span"], t0 + np.array([first, first + n - 1]) / rate)
             finite += bool(np.isfinite(got).all())
     assert finite >= 20  # most windows after the first 4 s: the comparison is not of NaN with NaN
@@ -110,8 +125,9 @@ def test_a_lost_interrupted_or_restarted_peripheral_stream_gives_nan_without_cra
     assert np.isfinite(values[[1, 4]]).all()
     first = round((19.9 - 3.0) * 256)  # the offline cut of [116.9 s, 119.9 s)
     np.testing.assert_allclose(spans[4], 100.0 + np.array([first, first + 767]) / 256.0)
-    reference = ecg_window_features(ecg[None, first : first + 768], 256.0)
-    np.testing.assert_array_equal(values[4], [reference[name][0] for name in ECG_FEATURES])
+    # The detector saw the samples sent, back to back: the offline causal mode on them, 0.5 s fewer before 9.5 s.
+    reference = causal_features("ecg", ecg[keep], 256.0, first - 128, 768)
+    np.testing.assert_allclose(values[4], reference, rtol=1e-9, atol=1e-12)
     buffer.add(ecg[:512], 10.0 + stamps[:512])  # a new clock, 90 s back
     assert np.isnan(buffer.features([11.99])[0]).all()  # 2 s of the new clock: not yet full
 
@@ -162,6 +178,7 @@ def test_live_session_resamples_a_256_hz_eeg_stream_and_adds_ecg_and_eda_feature
                 if np.isfinite(first):
                     half = 0.5 / RATES[kind]
                     spans[kind, r.index] = live.signals(f"biosig-online-peripheral-{kind}", first - half, last + half)
+        whole = {k: live.signals(f"biosig-online-peripheral-{k}", -np.inf, np.inf) for k in ("ecg", "eda")}
         stats = live.stats()
     assert len(results) == n_windows and stats["gaps"] == stats["dropped"] == 0
 
@@ -178,7 +195,7 @@ def test_live_session_resamples_a_256_hz_eeg_stream_and_adds_ecg_and_eda_feature
     scale = np.abs(expected).max()
     np.testing.assert_allclose(np.stack([r.signal for r in results]), expected, rtol=1e-5, atol=1e-5 * scale)
 
-    # ECG/EDA: each finite feature vector is the feature function on the span's samples, as sent.
+    # ECG/EDA: each feature vector is the offline causal mode's on the stream as sent, over the span's samples.
     # Windows after the first 3 s have spans unless a stream lagged the EEG by more than gap_tolerance
     # (0.1 s of recording, 25 ms at this speed) when the window was computed.
     for kind in ("ecg", "eda"):
@@ -188,9 +205,10 @@ def test_live_session_resamples_a_256_hz_eeg_stream_and_adds_ecg_and_eda_feature
         assert len(samples) == int(3.0 * rate)
         t_end = results[index].t_last + 1.0 / 128.0  # the window ends one (model-rate) sample after its last
         assert t_end - 1.5 / rate - 0.1 <= stamps[-1] <= t_end - 0.5 / rate + 1e-9
-        function, names = (ecg_window_features, ECG_FEATURES) if kind == "ecg" else (eda_window_features, EDA_FEATURES)
-        reference = function(samples[:, 0][None], rate)
-        np.testing.assert_array_equal(results[index].features[kind], [reference[name][0] for name in names])
+        first = int(np.searchsorted(whole[kind][1], stamps[0]))
+        np.testing.assert_array_equal(whole[kind][0][first : first + len(samples)], samples)
+        reference = causal_features(kind, whole[kind][0][:, 0], rate, first, len(samples))
+        np.testing.assert_allclose(results[index].features[kind], reference, rtol=1e-9, atol=1e-12)
     assert any(np.isfinite(results[i].features["ecg"]).all() for _, i in spans)
 
 
