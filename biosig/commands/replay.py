@@ -1,6 +1,7 @@
 """``biosig replay``: play a recorded session as LSL streams (:func:`streaming.replay.replay`).
 
-The LSL configuration is put in force first (:func:`biosig.commands._live.live_command`).
+The LSL configuration is put in force first (:func:`biosig.commands._live.live_command`); once the
+outlets exist, the command prints the addresses it listens on (:func:`streaming.exposure.describe_listening`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ def replay(
 ) -> None:
     """Play a recorded session as LSL streams (one per modality, original rates, channels in the XML)."""
     with live_command(lsl_config):
+        from streaming.exposure import describe_listening, listening_sockets
         from streaming.replay import replay as run_replay
 
         def ready(player) -> None:  # noqa: ANN001 - a streaming.replay.Replayer
             names = ", ".join(f"{s.outlet.get_info().name()} ({s.sfreq:g} Hz)" for s in player.streams)
             console.print(f"replaying {source} ({player.duration:.1f} s) at x{speed:g}: {names}", highlight=False)
+            console.print(describe_listening(listening_sockets()), highlight=False)
 
         pushed = run_replay(source, speed=speed, loop=loop, duration=duration, prefix=prefix, on_ready=ready)
         console.print(f"done: {pushed:.1f} s of recording pushed")

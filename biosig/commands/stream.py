@@ -2,7 +2,8 @@
 
 The LSL configuration is put in force first (:func:`biosig.commands._live.live_command`),
 then :class:`streaming.api.LiveSession` does the work; this module only parses
-the options and prints what the session reports.
+the options and prints what the session reports, starting with the addresses
+it listens on (:func:`streaming.exposure.describe_listening`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def stream(
     """Predict valence and arousal live from an EEG stream; publish them on the LSL stream biosig-affect."""
     with live_command(lsl_config):
         from streaming.api import LiveSession
+        from streaming.exposure import describe_listening, listening_sockets
         from streaming.inlet import StreamQuery
         from streaming.online import QualityConfig
 
@@ -80,6 +82,7 @@ def stream(
                 f"reading {eeg_reader.name_!r} ({len(eeg_reader.layout.names)} ch @ {eeg_reader.rate:g} Hz); "
                 f"publishing on {session.outlet_name!r}"
             )
+            console.print(describe_listening(listening_sockets()), highlight=False)
             seen = 0
 
             def print_events() -> None:

@@ -15,7 +15,13 @@ rate when they differ (:func:`biosig.preprocess.resample.resample_causal`), the
 re-reference and the optional fixed ICA (:mod:`streaming.spatial`); the
 warm-up left out is the live pipeline's own
 (:attr:`streaming.online.OnlinePipeline.warmup`). Bad-channel interpolation
-is not part of it: a rest with an invalid or flat channel is refused. Two
+is not part of it: a rest with an invalid or flat channel is refused, and so
+is one with a channel that offline preprocessing would flag flat or noisy
+(:func:`~streaming.calibrate.rest.rest_bad_channels`, the rule and
+thresholds of :func:`biosig.preprocess.eeg.detect_bad_channels`): the
+message names the channels and why (``biosig calibrate`` exits 2; the
+stream path restarts with that reason). A dead electrode's tiny standard
+deviation would otherwise scale its live input up by orders of magnitude. Two
 paths share one function, :func:`rest_statistics`, so the same samples give
 the same numbers:
 
@@ -68,7 +74,14 @@ stream path).
 
 from streaming.calibrate.checkpoints import calibrate_checkpoints
 from streaming.calibrate.recording import calibrate_session, rest_span, session_rest_level
-from streaming.calibrate.rest import Calibration, RestStatistics, rest_statistics, spatial_map, warmup_samples
+from streaming.calibrate.rest import (
+    Calibration,
+    RestStatistics,
+    rest_bad_channels,
+    rest_statistics,
+    spatial_map,
+    warmup_samples,
+)
 from streaming.calibrate.stream import StreamCalibrator
 
 __all__ = [
@@ -77,6 +90,7 @@ __all__ = [
     "StreamCalibrator",
     "calibrate_checkpoints",
     "calibrate_session",
+    "rest_bad_channels",
     "rest_span",
     "rest_statistics",
     "session_rest_level",

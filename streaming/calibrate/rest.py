@@ -2,7 +2,8 @@
 
 :func:`rest_statistics` runs a rest through the live chain up to the
 model's normalisation (causal filters, resampling, re-reference, ICA) from
-a zero state and takes each channel's mean and standard deviation;
+a zero state and takes each channel's mean and standard deviation, after
+refusing a rest with a flat or noisy channel (:func:`rest_bad_channels`);
 :class:`Calibration` is the result with where its rest came from (and, for a
 model with ECG/EDA nodes, their rest level). Both calibration paths use
 them (:mod:`streaming.calibrate`).
@@ -10,13 +11,17 @@ them (:mod:`streaming.calibrate`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import mne
 import numpy as np
 
+from biosig.config import BadChannelConfig
 from biosig.errors import DataError
 from biosig.preprocess.causal import CausalFilter, design_filters
+from biosig.preprocess.eeg import PreprocessLog, detect_bad_channels
 from biosig.preprocess.resample import resample_causal, resample_factors
 from streaming.model_io import PERIPHERAL_FEATURES, LiveModel, LiveSpec
 from streaming.online import OnlinePipeline, QualityConfig
@@ -152,8 +157,10 @@ def rest_statistics(
     Raises
     ------
     DataError
-        Non-finite or out-of-range samples, a flat channel (the message names
-        the channels), or too few samples after ``skip``.
+        Non-finite or out-of-range samples, a flat channel (raw peak-to-peak
+        below ``quality.flat_ptp``), a flat or noisy channel after the filters
+        by the offline rule (:func:`rest_bad_channels`; the message names the
+        channels and why), or too few samples after ``skip``.
     """
     x = np.asarray(data, dtype=np.float64)
     names = spec.channels
@@ -179,8 +186,33 @@ def rest_statistics(
         raise DataError(
             f"{source}: {rest.shape[1]} samples of rest after the {skip}-sample warm-up; the calibration needs more"
         )
+    bad = rest_bad_channels(y[:, skip:], names)
+    if bad:
+        found = "; ".join(f"{name} {why}" for name, why in bad.items())
+        raise DataError(
+            f"{source}: bad channels in the rest ({found}), by the offline rule (preprocess.bad_channels): "
+            "their statistics would scale the live input wrongly; fix the electrodes and calibrate on another rest"
+        )
     return RestStatistics(rest.mean(axis=1), rest.std(axis=1), rest.shape[1])
 
+
+
+def rest_bad_channels(data: np.ndarray, channels: Sequence[str]) -> dict[str, str]:
+    """Flat and noisy channels of a rest ``(n_channels, n_times)`` in volts, by the offline rule; name -> why.
+
+    The rule and thresholds are offline preprocessing's
+    (:func:`biosig.preprocess.eeg.detect_bad_channels` with the default
+    :class:`biosig.config.BadChannelConfig`): a channel's robust amplitude is its
+    interquartile range / 1.349; flat below ``flat_threshold`` (1e-7 V = 0.1 µV),
+    noisy when the robust z-score of its log amplitude across the channels
+    exceeds ``noisy_z`` (5). The calibration applies it to the filtered rest
+    before the re-reference, where offline preprocessing does.
+    """
+    info = mne.create_info(list(channels), 1.0, "eeg")
+    raw = mne.io.RawArray(np.asarray(data, dtype=np.float64), info, verbose="error")
+    log = PreprocessLog()
+    detect_bad_channels(raw, BadChannelConfig(), log)
+    return {name: log.bad_channels[name] for name in channels if name in log.bad_channels}
 
 
 def check_rest_span(spec: LiveSpec, seconds: float, where: str) -> None:

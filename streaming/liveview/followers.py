@@ -21,6 +21,7 @@ import pylsl
 
 from streaming.liveview import AFFECT_CHANNELS
 from streaming.liveview.hub import Hub, finite_or_none
+from streaming.outlet import describe_marker
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +239,12 @@ class AffectFollower(Follower):
 
 
 class MarkerFollower(Follower):
-    """Follows the pipeline's marker stream; every marker becomes a ``log`` event."""
+    """Follows the pipeline's marker stream; every marker becomes a ``log`` event.
+
+    The event's ``text`` is the marker as one readable line
+    (:func:`streaming.outlet.describe_marker`); ``marker`` keeps the marker as
+    sent (the structured JSON), which the page shows as the line's tooltip.
+    """
 
     def check(self, info: pylsl.StreamInfo) -> str | None:
         if info.channel_format() != pylsl.cf_string:
@@ -250,7 +256,9 @@ class MarkerFollower(Follower):
 
     def receive(self, samples: list[list[Any]], stamps: list[float], now: float) -> None:
         for sample, stamp in zip(samples, stamps):
-            self.hub.publish("log", _log_line(str(sample[0]), source="markers", stamp=stamp))
+            marker = str(sample[0])
+            line = _log_line(describe_marker(marker, stamp), source="markers", stamp=stamp)
+            self.hub.publish("log", {**line, "marker": marker})
 
 
 class QualityFollower(Follower):

@@ -225,6 +225,7 @@
     li.querySelector(".time").textContent = time.toLocaleTimeString([], { hour12: false });
     li.querySelector(".source").textContent = entry.source;
     li.querySelector(".text").textContent = entry.text;
+    if (entry.marker) li.title = entry.marker; // the structured form, on hover
     const log = $("log");
     log.prepend(li);
     while (log.childElementCount > LOG_LINES) log.lastElementChild.remove();
