@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from biosig.report.labels import model_label, protocol_label, target_label, task_label
+
 
 def write_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
@@ -75,6 +77,7 @@ def render_markdown(metrics: dict, run_info: dict, figures: dict[str, str]) -> s
         "| model | target | task | protocol | weighted F1 | balanced acc. | chance F1 | CCC | RMSE |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    threshold = float(run_info.get("config", {}).get("evaluation", {}).get("threshold", 3.0))
     for model, by_target in metrics.items():
         for target, tasks in by_target.items():
             for task, protocols in tasks.items():
@@ -84,12 +87,15 @@ def render_markdown(metrics: dict, run_info: dict, figures: dict[str, str]) -> s
                         f"{s[k]:.3f}" if k in s else "-"
                         for k in ("balanced_accuracy", "chance_f1_weighted", "ccc", "rmse")
                     )
-                    lines.append(f"| {model} | {target} | {task} | {protocol} | {f1} | {rest} |")
+                    words = [model_label(model), target_label(target), task_label(task, threshold),
+                             protocol_label(protocol)]
+                    lines.append(f"| {' | '.join(words)} | {f1} | {rest} |")
     lines += [
         "",
-        "Protocols: `within_subject` trains and tests within each subject with whole trials "
-        "held out (no window of a test trial is seen in training); `histn_blocks` holds out "
-        "within-trial blocks (deep models); `loso` tests each subject with a model trained on all the others.",
+        f"Protocols (`metrics.json` keys in brackets): *{protocol_label('within_subject')}* (`within_subject`) trains "
+        "and tests within each subject with whole trials held out (no window of a test trial is seen in training); "
+        f"*{protocol_label('histn_blocks')}* (`histn_blocks`) holds out within-trial blocks (deep models); "
+        f"*{protocol_label('loso')}* (`loso`) tests each subject with a model trained on all the others.",
         "",
     ]
     lines += [f"- note: {note}" for note in run_info.get("notes", [])]
