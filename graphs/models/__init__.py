@@ -7,6 +7,11 @@
 * ``logreg_de``: logistic regression (one linear layer) on DE ``(batch, channel, band)``;
 * ``topomap_cnn``: small CNN on scalp maps ``(batch, band, y, x)`` with an embedding (distillation teacher).
 
+Any other ``"package.module:Class"`` name is a model from elsewhere, e.g. a
+braindecode-style ``Class(n_chans, n_outputs, n_times, sfreq, **hparams)`` on
+raw windows, imported when named (:mod:`graphs.models.external`, which says
+why configs naming one are trusted input).
+
 ``build_model(name, seed=0, **hparams)`` validates the hyper-parameters
 (``ConfigError`` naming unknown ones); ``parameter_table()`` lists sizes;
 ``predict(model, x, scale)`` gives class probabilities and the expected rating.
@@ -15,6 +20,7 @@ After each optimiser step the trainer calls ``model.apply_constraints()``.
 
 from .base import (
     MODELS,
+    RESOLVERS,
     EEGModel,
     ModelConfig,
     ParameterCount,
@@ -22,15 +28,19 @@ from .base import (
     build_model,
     count_parameters,
     make_config,
+    model_class,
     parameter_table,
     predict,
 )
 from .dgcnn import DGCNN, DGCNNConfig
 from .eegnet import EEGNet, EEGNetConfig
+from .external import ExternalConfig, ExternalModel, is_external, resolve
 from .hierarchical_gnn import HierarchicalGNN, HierarchicalGNNConfig, histn_equivalent
 from .histn import HiSTN, HiSTNConfig
 from .logreg_de import LogRegDE, LogRegDEConfig
 from .topomap_cnn import TopomapCNN, TopomapCNNConfig
+
+RESOLVERS.append(resolve)
 
 __all__ = [
     "DGCNN",
@@ -39,6 +49,8 @@ __all__ = [
     "EEGModel",
     "EEGNet",
     "EEGNetConfig",
+    "ExternalConfig",
+    "ExternalModel",
     "HiSTN",
     "HiSTNConfig",
     "HierarchicalGNN",
@@ -53,7 +65,9 @@ __all__ = [
     "build_model",
     "count_parameters",
     "histn_equivalent",
+    "is_external",
     "make_config",
+    "model_class",
     "parameter_table",
     "predict",
 ]

@@ -134,8 +134,33 @@ def register(name: str) -> Callable[[ModelT], ModelT]:
     return add
 
 
+#: Resolvers of names :data:`MODELS` lacks, tried in order: each gives a model class or ``None``
+#: (the package adds :func:`graphs.models.external.resolve` for ``"package.module:Class"`` names).
+RESOLVERS: list[Callable[[str], type[EEGModel] | None]] = []
+
+
+def model_class(name: str) -> type[EEGModel]:
+    """The model class of ``name``: registered (:data:`MODELS`), else from the first of :data:`RESOLVERS` that knows it.
+
+    Raises
+    ------
+    ConfigError
+        Unknown model (lists the registered ones), or a resolver's error
+        (e.g. an external module or class that cannot be imported).
+    """
+    if name in MODELS:
+        return MODELS[name]
+    for resolve in RESOLVERS:
+        cls = resolve(name)
+        if cls is not None:
+            return cls
+    raise ConfigError(
+        f"unknown model {name!r}; registered models: {', '.join(sorted(MODELS))}, or 'package.module:Class'"
+    )
+
+
 def make_config(name: str, **hparams: Any) -> ModelConfig:
-    """Validated config of model ``name``.
+    """Validated config of model ``name`` (:func:`model_class`).
 
     Raises
     ------
@@ -143,9 +168,7 @@ def make_config(name: str, **hparams: Any) -> ModelConfig:
         Unknown model (lists the registered ones), unknown hyper-parameter
         (lists the allowed ones) or invalid value (names the field).
     """
-    if name not in MODELS:
-        raise ConfigError(f"unknown model {name!r}; registered models: {', '.join(sorted(MODELS))}")
-    config_class = MODELS[name].config_class
+    config_class = model_class(name).config_class
     allowed = ", ".join(config_class.model_fields)
     try:
         return config_class(**hparams)
@@ -168,14 +191,14 @@ def build_model(name: str, *, seed: int = 0, **hparams: Any) -> EEGModel:
     >>> model = build_model("histn", n_outputs=2)
     """
     config = make_config(name, **hparams)
-    return MODELS[name](config, seed=seed)  # type: ignore[call-arg]
+    return model_class(name)(config, seed=seed)  # type: ignore[call-arg]
 
 #: Largest integer hyper-parameter (filters, kernel taps, hops, hidden units, classes...) accepted when a
 #: model is rebuilt from saved weights (:func:`model_for_weights`); the zoo's defaults are 64 or less.
 MAX_HPARAM = 1024
-#: Input sizes may be larger: ``n_times`` up to 128 s at 512 Hz, ``n_channels``.
+#: Input sizes may be larger: ``n_times`` up to 128 s at 512 Hz, ``n_channels`` (``n_chans`` of external models).
 MAX_INPUT_HPARAM = 2**16
-_INPUT_HPARAMS = ("n_times", "n_channels")
+_INPUT_HPARAMS = ("n_times", "n_channels", "n_chans")
 #: Largest number of values (weights and statistics) of a model rebuilt from saved weights (128 MB in float32).
 MAX_MODEL_VALUES = 2**25
 
@@ -191,7 +214,10 @@ def model_for_weights(
     :data:`MAX_INPUT_HPARAM`), the model is laid out on PyTorch's ``meta``
     device (shapes only) and its size bounded (:data:`MAX_MODEL_VALUES`), and
     each of its tensors is compared with ``state``'s. A checkpoint of a few KB
-    therefore cannot make the loader build a model of GBs.
+    therefore cannot make the loader build a model of GBs. An external model
+    (``name`` ``"package.module:Class"``, :mod:`graphs.models.external`) goes
+    through the same checks, but resolving its name imports that module: load
+    such checkpoints only from trusted sources.
 
     Raises
     ------
@@ -213,7 +239,7 @@ def model_for_weights(
         if too_large:
             raise ConfigError(f"{source}: hparam {key}={value!r:.80} is out of bounds (at most {limit})")
     with torch.device("meta"):
-        layout = MODELS[name](config, seed=0)  # type: ignore[call-arg]
+        layout = model_class(name)(config, seed=0)  # type: ignore[call-arg]
     expected = {k: tuple(v.shape) for k, v in layout.state_dict().items()}
     n_values = sum(math.prod(shape) for shape in expected.values())
     if n_values > MAX_MODEL_VALUES:
@@ -234,7 +260,7 @@ def model_for_weights(
         raise ConfigError(
             f"{source}: hparams {', '.join(named) or dict(hparams)} do not fit the weights of model {name!r} ({tensors})"
         )
-    model = MODELS[name](config, seed=0)  # type: ignore[call-arg]
+    model = model_class(name)(config, seed=0)  # type: ignore[call-arg]
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

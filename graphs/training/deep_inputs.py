@@ -5,17 +5,21 @@
 the folds). Models that share one ``windows`` setting share one set of inputs
 (:func:`windows_groups`). A model with peripheral nodes (hyper-parameter
 ``peripheral``) gets the pair ``(x, peripheral features)`` of the same rows
-(:func:`spec_inputs`).
+(:func:`spec_inputs`). A model from elsewhere (``"package.module:Class"``,
+:mod:`graphs.models.external`) takes raw windows; its signal parameters come
+from them (:func:`model_hparams`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from biosig.config import ModelSpec, PreprocessConfig, TrainWindowConfig
 from biosig.errors import ConfigError, DataError
 from biosig.session import Session
-from graphs.models import MODELS, build_model, make_config
+from graphs.models import MODELS, build_model, is_external, make_config, model_class
+from graphs.models.external import signal_hparams
 from graphs.training.trainer import Inputs
 from graphs.training.windows_dataset import (
     INPUT_DIMS,
@@ -27,10 +31,13 @@ from graphs.training.windows_dataset import (
 
 
 def input_kind(model_name: str) -> str:
-    """Which input (``raw``, ``de``, ``topomap``) a registered model takes, from its ``input_dims``."""
-    if model_name not in MODELS:
-        raise ConfigError(f"models: unknown model {model_name!r}; registered: logreg, {', '.join(sorted(MODELS))}")
-    dims = MODELS[model_name].input_dims
+    """Which input (``raw``, ``de``, ``topomap``) a model takes, from its ``input_dims`` (external models: ``raw``)."""
+    if model_name not in MODELS and not is_external(model_name):
+        raise ConfigError(
+            f"models: unknown model {model_name!r}; registered: logreg, {', '.join(sorted(MODELS))}, "
+            "or 'package.module:Class'"
+        )
+    dims = model_class(model_name).input_dims
     for kind, kind_dims in INPUT_DIMS.items():
         if kind_dims == dims:
             return kind
@@ -82,6 +89,8 @@ def model_inputs(
     w = shared_windows(models)
     orders = set()
     for spec in models:
+        if is_external(spec.name):
+            continue  # its signal parameters follow the data: any channel order, no peripheral nodes
         probe = build_model(spec.name, **spec.hparams)
         if hasattr(probe, "channels"):
             orders.add(tuple(probe.channels))
@@ -109,6 +118,19 @@ def model_inputs(
     return cohort_windows(sessions, sorted({input_kind(s.name) for s in models}), settings)
 
 
+def model_hparams(spec: ModelSpec, data: WindowSet) -> dict[str, Any]:
+    """The hyper-parameters a model is built with on ``data``: ``spec.hparams``, and the data's signal parameters.
+
+    The signal parameters (channels, samples, sampling rate in Hz,
+    ``chs_info``; :func:`graphs.models.external.signal_hparams`) are those of
+    ``data``'s raw windows, for an external model only.
+    """
+    if not is_external(spec.name):
+        return dict(spec.hparams)
+    _, n_chans, n_times = data.x.shape
+    return signal_hparams(n_chans, n_times, data.sfreq, data.ch_names) | dict(spec.hparams)
+
+
 def spec_inputs(data: WindowSet, spec: ModelSpec) -> Inputs:
     """A model's inputs: ``data.x``, or ``(data.x, data.peripheral)`` for a model with peripheral nodes.
 
@@ -117,7 +139,7 @@ def spec_inputs(data: WindowSet, spec: ModelSpec) -> Inputs:
     DataError
         The model has peripheral nodes but ``data`` carries no peripheral features.
     """
-    if not getattr(make_config(spec.name, **spec.hparams), "peripheral", ()):
+    if is_external(spec.name) or not getattr(make_config(spec.name, **spec.hparams), "peripheral", ()):
         return data.x
     if data.peripheral is None:
         raise DataError(
