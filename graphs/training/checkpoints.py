@@ -1,6 +1,9 @@
 """Model checkpoints: tensors and a JSON string only, read back with ``torch.load(weights_only=True)``.
 
-A checkpoint file thus cannot run code when it is loaded.
+Reading a checkpoint file thus runs no code from it. Building its model does import the module
+of an external model class it names (``package.module:Class``, :mod:`graphs.models.external`),
+like any Python import: only importable modules can be named, and only ``torch.nn.Module``
+subclasses are called, but a checkpoint naming an external class is trusted input.
 """
 
 from __future__ import annotations
