@@ -14,6 +14,47 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from biosig.datasets.synthetic import SyntheticConfig
 from biosig.features.eeg import DEFAULT_ASYMMETRY_PAIRS, DEFAULT_BANDS
 
+#: Shortest window, s: a few samples at the highest plausible EEG rates (5 at 512 Hz, 10 at 1 kHz).
+MIN_WINDOW_SECONDS = 0.01
+#: Shortest hop, s: one sample at 1 kHz (also the floor of ``biosig stream --hop``).
+MIN_HOP_SECONDS = 0.001
+#: Most windows one trial (or record) may be cut into; more means a hop far too short for the trial.
+MAX_WINDOWS_PER_TRIAL = 10_000
+#: Upper bounds of the synthetic cohort's sizes (each drives memory or run time).
+MAX_SYNTHETIC: dict[str, float] = {
+    "n_subjects": 1000,
+    "n_trials": 1000,
+    "baseline_seconds": 3600.0,
+    "stimulus_seconds": 3600.0,
+    "eeg_sfreq": 4096.0,
+    "ecg_sfreq": 4096.0,
+    "eda_sfreq": 4096.0,
+}
+#: Most samples of one synthetic subject, all channels and trials (2 GiB as float64).
+MAX_SYNTHETIC_SUBJECT_SAMPLES = 2**28
+
+
+def windows_per_trial(duration: float, length: float, hop: float) -> int:
+    """Windows of ``length`` every ``hop`` seconds that fit in ``duration`` seconds (0 when none fits)."""
+    if duration < length - 1e-9:
+        return 0
+    return int((duration - length) / hop + 1e-9) + 1
+
+
+def check_window_schedule(length: float, hop: float, duration: float, what: str) -> None:
+    """Raise ``ValueError`` when ``hop`` exceeds ``length`` or ``duration`` s would give too many windows.
+
+    ``what`` names the span in the message (e.g. ``"the 60 s stimulus"``).
+    """
+    if hop > length + 1e-12:
+        raise ValueError(f"hop ({hop} s) must not exceed length ({length} s): windows would leave gaps")
+    n = windows_per_trial(duration, length, hop)
+    if n > MAX_WINDOWS_PER_TRIAL:
+        raise ValueError(
+            f"a {length} s window every {hop} s gives {n} windows over {what}, more than "
+            f"{MAX_WINDOWS_PER_TRIAL}; raise hop"
+        )
+
 
 class StrictSection(BaseModel):
     """A config section: frozen, and an unknown key is an error."""
@@ -31,9 +72,30 @@ class SourceConfig(StrictSection):
     """
 
     kind: Literal["synthetic"] = "synthetic"
-    synthetic: SyntheticConfig = SyntheticConfig()
+    synthetic: SyntheticConfig = Field(
+        SyntheticConfig(),
+        description="The synthetic cohort. Bounds (memory and run time): n_subjects and n_trials <= 1000, "
+        "baseline_seconds and stimulus_seconds <= 3600, each rate <= 4096 Hz, and one subject's samples "
+        "(all channels and trials) <= 2**28 (MAX_SYNTHETIC, MAX_SYNTHETIC_SUBJECT_SAMPLES).",
+    )
     via_files: bool = True
     files_dir: Path | None = None
+
+    @field_validator("synthetic")
+    @classmethod
+    def _synthetic_bounded(cls, synthetic: SyntheticConfig) -> SyntheticConfig:
+        for key, bound in MAX_SYNTHETIC.items():
+            value = getattr(synthetic, key)
+            if value > bound:
+                raise ValueError(f"synthetic.{key} = {value} is above its bound {bound:g}")
+        rate = 14 * synthetic.eeg_sfreq + 2 * synthetic.ecg_sfreq + synthetic.eda_sfreq  # EEG, ECG, EDA channels
+        samples = synthetic.n_trials * (synthetic.baseline_seconds + synthetic.stimulus_seconds) * rate
+        if samples > MAX_SYNTHETIC_SUBJECT_SAMPLES:
+            raise ValueError(
+                f"one synthetic subject would hold {samples:.3g} samples (n_trials x seconds x rates), "
+                f"more than {MAX_SYNTHETIC_SUBJECT_SAMPLES:.3g}; lower synthetic.n_trials, durations or rates"
+            )
+        return synthetic
 
 
 class FilterConfig(StrictSection):
@@ -67,8 +129,19 @@ class BadChannelConfig(StrictSection):
     """Flat/noisy channel detection and spherical-spline interpolation."""
 
     enabled: bool = True
+    method: Literal["robust_amplitude", "lof", "pyprep"] = Field(
+        "robust_amplitude",
+        description="Detector (biosig.preprocess.bad_channels): robust_amplitude (ours: flat_threshold, noisy_z), "
+        "lof (MNE's find_bad_channels_lof: lof_threshold, lof_n_neighbors) or pyprep (pyprep's NoisyChannels "
+        "without RANSAC; the cleaning extra). Default robust_amplitude: in the comparison of docs/cleaning.rst it "
+        "finds every planted flat or noisy synthetic channel with no false alarm, flags no channel of the clean "
+        "real recordings, is the fastest and needs no extra; lof misses noisy channels at 14 channels and pyprep "
+        "flags clean real channels.",
+    )
     flat_threshold: float = Field(1e-7, gt=0, description="A channel whose robust amplitude is below this (V) is flat.")
     noisy_z: float = Field(5.0, gt=0, description="Robust z-score of channel amplitude above which a channel is noisy.")
+    lof_threshold: float = Field(1.5, gt=1, description="method lof: local outlier factor at or above which a channel is bad.")
+    lof_n_neighbors: int = Field(20, ge=1, description="method lof: neighbours of the LOF (capped at the channels - 1).")
     interpolate: bool = True
     max_fraction: float = Field(0.25, gt=0, le=1, description="More bad channels than this fraction is an error.")
 
@@ -77,11 +150,35 @@ class IcaConfig(StrictSection):
     """Optional ICA blink removal using frontal channels as EOG proxies."""
 
     enabled: bool = False
-    n_components: int | float | None = Field(None, description="Passed to mne.preprocessing.ICA; default: rank.")
+    n_components: int | float | None = Field(
+        None,
+        description="Passed to mne.preprocessing.ICA: an int >= 2 (at most the good EEG channels, checked at run "
+        "time) or a float in (0, 1) (fraction of explained variance); default: rank.",
+    )
     eog_proxies: tuple[str, ...] = ("AF3", "AF4")
     threshold: float = Field(3.0, gt=0, description="z-score threshold of mne's find_bads_eog.")
-    method: Literal["fastica", "infomax"] = "fastica"
+    method: Literal["fastica", "infomax", "infomax_extended"] = Field(
+        "fastica", description="ICA algorithm; infomax_extended is MNE's infomax with extended=True (ICLabel's design)."
+    )
+    classifier: Literal["frontal_proxy", "iclabel"] = Field(
+        "frontal_proxy",
+        description="Which components are removed: frontal_proxy (correlated with eog_proxies at threshold) or "
+        "iclabel (mne-icalabel's ICLabel: labelled eye blink, muscle artifact or heart beat with probability above "
+        "iclabel_threshold; the cleaning extra).",
+    )
+    iclabel_threshold: float = Field(
+        0.8, gt=0, lt=1, description="classifier iclabel: least probability of an eye/muscle/heart label to remove."
+    )
     seed: int = 0
+
+    @field_validator("n_components")
+    @classmethod
+    def _components_valid(cls, n: int | float | None) -> int | float | None:
+        if isinstance(n, int) and n < 2:
+            raise ValueError(f"an int number of components must be >= 2, got {n}")
+        if isinstance(n, float) and not 0 < n < 1:
+            raise ValueError(f"a float (fraction of explained variance) must be in (0, 1), got {n}")
+        return n
 
 
 class BaselineConfig(StrictSection):
@@ -126,10 +223,15 @@ class PreprocessConfig(StrictSection):
 
 
 class WindowConfig(StrictSection):
-    """Sliding windows over each trial's stimulus (seconds), shared by all modalities."""
+    """Sliding windows over each trial's stimulus (seconds), shared by all modalities.
 
-    length: float = Field(4.0, gt=0)
-    hop: float = Field(2.0, gt=0)
+    In a run config ``hop`` must not exceed ``length`` and a trial may give at
+    most :data:`MAX_WINDOWS_PER_TRIAL` windows (checked by
+    :class:`~biosig.config.RunConfig`, which knows the trials' durations).
+    """
+
+    length: float = Field(4.0, ge=MIN_WINDOW_SECONDS, description="Window length, s (>= 0.01).")
+    hop: float = Field(2.0, ge=MIN_HOP_SECONDS, description="Window hop, s (>= 0.001; in a run config <= length).")
 
 
 class FeatureConfig(StrictSection):

@@ -5,6 +5,11 @@
 (``preprocess.filter.method``) and the allowed values. A key of the former
 two-schema layout (``train.models``, ``evaluation.C``, ...) is refused with a
 message saying where it moved (:data:`MOVED_KEYS`).
+
+YAML anchors and aliases are allowed (the shipped configs share a model's
+``windows`` that way), but a file whose aliases would expand to more than
+:data:`MAX_YAML_NODES` nodes (an "alias bomb") or refer to themselves is
+refused before anything is built from it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from biosig.config.data import (
     CacheConfig,
@@ -24,8 +29,10 @@ from biosig.config.data import (
     SourceConfig,
     StrictSection,
     WindowConfig,
+    check_window_schedule,
 )
 from biosig.config.evaluation import (
+    DEFAULT_MODEL_NAMES,
     PROTOCOL_ALIASES,
     EvaluationConfig,
     ModelSpec,
@@ -53,8 +60,12 @@ MOVED_KEYS: dict[str, str] = {
 }
 
 
+#: Most YAML nodes a config file may hold once its aliases are expanded (shipped configs: a few hundred).
+MAX_YAML_NODES = 100_000
+
+
 def _default_models() -> tuple[ModelSpec, ...]:
-    return (ModelSpec(name="logreg", hparams={"C": 0.1}),)
+    return (ModelSpec(name="logreg", hparams={"C": 0.1}), *(ModelSpec(name=n) for n in DEFAULT_MODEL_NAMES[1:]))
 
 
 class RunConfig(StrictSection):
@@ -87,6 +98,21 @@ class RunConfig(StrictSection):
         """The models that run on deep-model windows (the zoo's)."""
         return tuple(m for m in self.models if not m.is_feature_model)
 
+    @field_validator("windows")
+    @classmethod
+    def _feature_windows_bounded(cls, windows: WindowConfig, info: ValidationInfo) -> WindowConfig:
+        source, preprocess = info.data.get("source"), info.data.get("preprocess")
+        if source is None or preprocess is None:  # already reported
+            return windows
+        synthetic, base = source.synthetic, preprocess.baseline
+        spans = [(synthetic.stimulus_seconds, "the stimulus")]
+        if base.mode == "feature_subtract":
+            stop = synthetic.baseline_seconds if base.stop is None else min(base.stop, synthetic.baseline_seconds)
+            spans.append((stop - base.start, "the baseline"))
+        for duration, what in spans:
+            check_window_schedule(windows.length, windows.hop, duration, f"{what} ({duration} s)")
+        return windows
+
 
 def load_config(path: str | Path) -> RunConfig:
     """Read and validate a YAML run configuration.
@@ -101,15 +127,74 @@ def load_config(path: str | Path) -> RunConfig:
         raise ConfigError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    data = _safe_load_bounded(text, path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys, not {type(data).__name__}")
     return config_from_dict(data, origin=str(path))
+
+
+def _safe_load_bounded(text: str, path: Path) -> Any:
+    """``yaml.safe_load`` that refuses a document whose aliases expand past :data:`MAX_YAML_NODES` nodes."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_size(node)
+        if size is None:
+            raise ConfigError(f"config file {path}: a YAML alias refers to the node that holds it (recursive)")
+        if size > MAX_YAML_NODES:
+            raise ConfigError(
+                f"config file {path}: its YAML aliases expand to more than {MAX_YAML_NODES} nodes "
+                "(an alias bomb?); write the values out or use fewer nested aliases"
+            )
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path}: YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int | None:
+    """Nodes of ``root`` with every alias expanded, counted without expanding (None: a node contains itself).
+
+    Shared nodes are counted once per reference through a memo, so the count
+    costs time linear in the distinct nodes; it stops past :data:`MAX_YAML_NODES`.
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        children = _children(node)
+        if done:
+            on_path.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), MAX_YAML_NODES + 1)
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in on_path:
+            return None
+        on_path.add(id(node))
+        stack.append((node, True))
+        for child in children:
+            if id(child) in on_path:
+                return None
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def config_from_dict(data: dict[str, Any], origin: str = "config") -> RunConfig:

@@ -2,7 +2,8 @@
 
 Order: pick channels -> non-finite samples flagged -> notch -> band-pass ->
 flat/noisy channel detection -> interpolation (spherical splines, montage) ->
-re-reference -> resample -> optional ICA blink removal. Baseline normalisation
+re-reference -> resample -> optional ICA artefact removal
+(:mod:`biosig.preprocess.bad_channels`, :mod:`biosig.preprocess.ica`). Baseline normalisation
 is per trial and lives in :mod:`biosig.preprocess.windows`. With
 ``filter.causal`` the resampling is causal too, the live pipeline's
 (:func:`biosig.preprocess.resample.resample_raw_causal`), so that an offline causal run
@@ -21,7 +22,12 @@ import numpy as np
 
 from biosig.config import BadChannelConfig, FilterConfig, IcaConfig, PreprocessConfig
 from biosig.errors import DataError
+from biosig.preprocess.bad_channels import lof_bads, pyprep_bads, robust_amplitude_bads
+from biosig.preprocess.ica import fit_blink_ica
 from biosig.preprocess.resample import resample_raw_causal
+
+#: ``preprocess.bad_channels.method`` -> its detector (``{channel: reason}``).
+BAD_CHANNEL_DETECTORS = {"robust_amplitude": robust_amplitude_bads, "lof": lof_bads, "pyprep": pyprep_bads}
 
 
 @dataclass
@@ -176,32 +182,15 @@ def apply_filters(raw: mne.io.BaseRaw, cfg: FilterConfig) -> None:
 
 
 def detect_bad_channels(raw: mne.io.BaseRaw, cfg: BadChannelConfig, log: PreprocessLog) -> list[str]:
-    """Flag flat and noisy EEG channels, adding them to ``raw.info['bads']``.
+    """Flag bad EEG channels by ``cfg.method``, log why, and add them to ``raw.info['bads']``.
 
-    MNE has no automatic bad-channel detector for EEG (its Maxwell-filter one is
-    MEG-only), so this is written here, in the spirit of PREP's deviation
-    criterion: a channel's robust amplitude is its interquartile range / 1.349
-    (insensitive to intermittent blinks); flat when below
-    ``cfg.flat_threshold`` volts, noisy when the robust z-score of its log
-    amplitude across channels exceeds ``cfg.noisy_z``.
+    The detectors (``robust_amplitude``, ``lof``, ``pyprep``) live in
+    :mod:`biosig.preprocess.bad_channels`; a channel already in ``log`` (e.g.
+    non-finite samples) keeps its first reason.
     """
-    data = raw.get_data(picks="eeg")  # a copy, which the partition below may reorder
     names = [raw.ch_names[i] for i in mne.pick_types(raw.info, eeg=True, exclude=[])]
-    q75, q25 = np.percentile(data, [75, 25], axis=1, overwrite_input=True)
-    amplitude = (q75 - q25) / 1.349
-    flat = amplitude < cfg.flat_threshold
-    for idx in np.flatnonzero(flat):
-        log.bad_channels.setdefault(names[idx], f"flat (robust amplitude {amplitude[idx]:.2e} V)")
-    live = ~flat
-    if live.sum() >= 3:
-        log_amp = np.log(amplitude[live])
-        med = np.median(log_amp)
-        mad = 1.4826 * np.median(np.abs(log_amp - med))
-        if mad > 0:
-            z = (log_amp - med) / mad
-            for idx, zi in zip(np.flatnonzero(live), z):
-                if zi > cfg.noisy_z:
-                    log.bad_channels.setdefault(names[idx], f"noisy (robust amplitude z = {zi:.1f})")
+    for name, reason in BAD_CHANNEL_DETECTORS[cfg.method](raw, cfg).items():
+        log.bad_channels.setdefault(name, reason)
     raw.info["bads"] = sorted(set(raw.info["bads"]) | set(log.bad_channels), key=names.index)
     return list(raw.info["bads"])
 
@@ -237,50 +226,8 @@ def _set_reference(raw: mne.io.BaseRaw, reference: str | tuple[str, ...] | None,
     raw.set_eeg_reference(reference, projection=False, verbose="error")
 
 
-def fit_blink_ica(raw: mne.io.BaseRaw, cfg: IcaConfig, label: str = "recording") -> mne.preprocessing.ICA:
-    """Fit MNE's ICA on preprocessed EEG and exclude the components of blinks.
-
-    The components excluded are those MNE's ``find_bads_eog`` finds correlated
-    with the frontal EOG-proxy channels ``cfg.eog_proxies`` (the ones present)
-    at ``cfg.threshold``; the fit is seeded with ``cfg.seed``.
-
-    Parameters
-    ----------
-    raw
-        Preprocessed EEG in volts ``(n_channels, n_times)`` (filtered, re-referenced); not modified.
-    cfg
-        Components (default: channels - 1), method, seed, EOG proxies, threshold; ``enabled`` is ignored.
-    label
-        Names the recording in error messages.
-
-    Returns
-    -------
-    mne.preprocessing.ICA
-        Fitted, with ``exclude`` set (component indices, possibly empty).
-
-    Raises
-    ------
-    DataError
-        None of the EOG-proxy channels is in ``raw``.
-    """
-    proxies = [ch for ch in cfg.eog_proxies if ch in raw.ch_names]
-    if not proxies:
-        raise DataError(f"{label}: none of the ICA EOG proxy channels {list(cfg.eog_proxies)} are present")
-    n_components = cfg.n_components
-    if n_components is None:
-        # Average reference removes one dimension of the data.
-        n_components = len(raw.ch_names) - 1
-    ica = mne.preprocessing.ICA(
-        n_components=n_components, method=cfg.method, random_state=cfg.seed, max_iter="auto", verbose="error"
-    )
-    ica.fit(raw, verbose="error")
-    excluded, _scores = ica.find_bads_eog(raw, ch_name=proxies, threshold=cfg.threshold, verbose="error")
-    ica.exclude = [int(i) for i in excluded]
-    return ica
-
-
 def remove_blinks_ica(raw: mne.io.BaseRaw, cfg: IcaConfig, log: PreprocessLog, label: str) -> None:
-    """Remove the blink components of :func:`fit_blink_ica` from ``raw``, in place, and log them."""
+    """Remove the artefact components of :func:`biosig.preprocess.ica.fit_blink_ica` from ``raw``, in place, and log them."""
     ica = fit_blink_ica(raw, cfg, label)
     if ica.exclude:
         ica.apply(raw, verbose="error")
