@@ -38,6 +38,9 @@ missing = [n for n in required if n not in names]
 static = sorted(n for n in names if n.startswith("streaming/liveview/static/"))
 if not static:
     missing.append("streaming/liveview/static/*")
+configs = sorted(n for n in names if "/data/share/biosig-affect/configs/" in n)
+if not any(n.endswith("/configs/demo.yaml") for n in configs):
+    missing.append("*.data/data/share/biosig-affect/configs/demo.yaml")
 if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
     missing.append("*.dist-info/licenses/LICENSE")
 entry = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
@@ -45,13 +48,14 @@ if "biosig = biosig.cli:main" not in zipfile.ZipFile(wheel).read(entry).decode()
     missing.append("console script biosig = biosig.cli:main")
 strays = sorted(n for n in names if n.split("/")[0] in {"tests", "benchmarks", "docs", ".ci"} or "__pycache__" in n)
 print(f"  wheel: {len(names)} files; live view static files: {', '.join(s.rsplit('/', 1)[1] for s in static)}")
+print(f"  wheel: configs: {', '.join(c.rsplit('/', 1)[1] for c in configs)}")
 members = {m.split("/", 1)[1] for m in tarfile.open(sdist).getnames() if "/" in m}
 for name in ("pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md", "configs/demo.yaml"):
     if name not in members:
         missing.append(f"sdist: {name}")
 if missing or strays:
     sys.exit(f"wheel step: missing {missing}; not to be shipped {strays}")
-print("  wheel: packages biosig, graphs, streaming, py.typed x3, lsl_api.cfg, live view static files, LICENSE: ok")
+print("  wheel: packages biosig, graphs, streaming, py.typed x3, lsl_api.cfg, live view static files, configs, LICENSE: ok")
 print("  sdist: pyproject.toml, README.md, LICENSE, CHANGELOG.md, configs/*.yaml: ok")
 EOF
 
