@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from biosig.datasets.synthetic.config import (
     ALPHA_AROUSAL_LN,
@@ -142,9 +143,22 @@ def _neural_eeg(
         if band in ("alpha", "theta"):
             envelope += half_fatigue
         np.exp(envelope, out=envelope)
-        envelope *= mixing @ colored_noise(rng, n_ch, n_times, sfreq, psd)
+        envelope *= _mix(mixing, colored_noise(rng, n_ch, n_times, sfreq, psd))
         out += envelope
     return out.astype(float)
+
+
+def _mix(mixing: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """``mixing @ sources`` ``(n_ch, n_times)``, float32, the same bits whatever BLAS thread count the process has.
+
+    OpenBLAS splits a multi-threaded product differently and rounds the
+    float32 sums differently (about 1e-7 relative), so a session generated in
+    the main process (one BLAS thread per core) would differ from the same
+    session generated in a pool or Dask worker (one BLAS thread). One thread
+    here gives every process the workers' numbers.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return mixing @ sources
 
 
 def _blinks(rng: np.random.Generator, duration: float, sfreq: float, n_times: int) -> tuple[np.ndarray, np.ndarray]:
