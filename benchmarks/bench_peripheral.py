@@ -15,6 +15,15 @@ their ratio and the load average, on
 
 Windows are ``--length`` s long every ``--hop`` s (default 10 s every 1 s, so
 each sample lies in 10 windows: the overlap the per-window path recomputes).
+A second table, "live incremental", prints the per-window cost of the live
+pipeline's peripheral features at a ``--live-hop`` (default 125 ms) over a
+``--length`` span: :class:`streaming.online.PeripheralBuffer` fed the samples
+of each hop (the causal detectors of
+:mod:`biosig.features.peripheral_causal` run on them) and then asked for the
+span ending there, against the old live path, NeuroKit2 on that one span
+(:func:`~biosig.features.peripheral.ecg_window_features` /
+:func:`~biosig.features.peripheral.eda_window_features`), with their ratio.
+
 Run ``python benchmarks/bench_peripheral.py`` (about a minute on 2 idle
 cores) or ``--quick`` (a few seconds: 2 trials, at most 40 windows per path).
 """
@@ -34,6 +43,7 @@ from biosig.datasets.synthetic import SyntheticConfig, make_session
 from biosig.features.peripheral import ecg_window_features, eda_window_features
 from biosig.features.peripheral_events import detect_ecg_events, detect_eda_events
 from biosig.features.peripheral_windows import ecg_features_from_beats, eda_features_from_events
+from streaming.online import PeripheralBuffer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -59,10 +69,41 @@ def windows_per_second(
     return len(starts), old, new
 
 
+def live_ms_per_window(
+    signal: np.ndarray, sfreq: float, length: float, hop: float, limit: int | None, kind: str
+) -> tuple[int, float, float]:
+    """(windows, live incremental ms/window, NeuroKit2-per-span ms/window) at ``hop`` s over ``length``-s spans.
+
+    The live figure times, per hop, adding the hop's samples to a
+    :class:`~streaming.online.PeripheralBuffer` and computing the span ending
+    with them; the NeuroKit2 figure times the per-span function on one span.
+    """
+    buffer = PeripheralBuffer(kind.lower(), sfreq, length, 0.1)
+    stamps = np.arange(signal.size) / sfreq
+    bounds = np.round(np.arange(0.0, signal.size / sfreq + 1e-9, hop) * sfreq).astype(np.int64)
+    n = int(round(length * sfreq))
+    elapsed, windows = 0.0, 0
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        tick = time.perf_counter()
+        buffer.add(signal[lo:hi], stamps[lo:hi])
+        if hi >= n:
+            buffer.features([hi / sfreq])
+        elapsed += time.perf_counter() - tick
+        windows += hi >= n
+    per_window: Callable = ecg_window_features if kind == "ECG" else eda_window_features
+    ends = bounds[bounds >= n][: limit or None]
+    tick = time.perf_counter()
+    for end in ends:
+        per_window(signal[None, end - n : end], sfreq)
+    old = (time.perf_counter() - tick) / len(ends)
+    return windows, elapsed / windows * 1e3, old * 1e3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=float, default=10.0, help="window length, s")
     parser.add_argument("--hop", type=float, default=1.0, help="window hop, s")
+    parser.add_argument("--live-hop", type=float, default=0.125, help="live hop, s")
     parser.add_argument("--quick", action="store_true", help="2 synthetic trials, at most 40 per-window windows")
     args = parser.parse_args()
     limit = 40 if args.quick else None
@@ -79,6 +120,11 @@ def main() -> None:
     for name, kind, signal, sfreq in signals:
         count, old, new = windows_per_second(signal, sfreq, args.length, args.hop, limit, kind)
         print(f"{name:<25}{kind:<6}{signal.size / sfreq:>9.0f}{count:>9}{old:>11.0f}{new:>11.0f}{new / old:>8.1f}")
+    print(f"live incremental: {args.length:g}-s spans every {args.live_hop * 1e3:g} ms; load: {os.getloadavg()}")
+    print(f"{'recording':<25}{'kind':<6}{'windows':>9}{'live ms/win':>13}{'NeuroKit2 ms/win':>18}{'ratio':>8}")
+    for name, kind, signal, sfreq in signals:
+        count, live, old = live_ms_per_window(signal, sfreq, args.length, args.live_hop, limit, kind)
+        print(f"{name:<25}{kind:<6}{count:>9}{live:>13.3f}{old:>18.3f}{old / live:>8.1f}")
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -74,6 +74,16 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+def _peripheral_rest(d: dict[str, Any]) -> str:
+    """The ECG/EDA part of a ``calibrated`` event: tiles, and the features no tile gave a level for."""
+    if "peripheral_tiles" not in d:
+        return ""
+    tiles = d["peripheral_tiles"]
+    missing = d.get("no_usable_tile") or ()
+    text = f"; ECG/EDA rest level over {tiles} tile{'' if tiles == 1 else 's'}"
+    return text + (f" (no usable tile: {', '.join(missing)})" if missing else "")
+
+
 def _quality(d: dict[str, Any]) -> str:
     reasons = "; ".join(d.get("reasons") or ())
     return f"quality {d['quality']:.2f}" + (f" ({reasons})" if reasons else "")
@@ -103,7 +113,7 @@ _DESCRIBE: dict[str, Any] = {
     + ("interpolated" if d.get("interpolated") else "not interpolated") + " until it recovers",
     "channel_restored": lambda d: f"channel {d['channel']} restored",
     "calibrating": lambda d: f"calibrating: {d['seconds']:g} s of rest needed ({d['reason']})",
-    "calibrated": lambda d: f"calibrated on {d['seconds']:g} s of rest",
+    "calibrated": lambda d: f"calibrated on {d['seconds']:g} s of rest" + _peripheral_rest(d),
     "buffer_overrun": lambda d: f"buffer overrun: {d['samples']} samples of {d['stream']} lost (processing behind)",
     "layout_changed": _layout,
 }

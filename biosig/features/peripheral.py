@@ -7,7 +7,10 @@ so both functions loop over windows in Python; at 10-s windows that is about
 2-5 ms per ECG window and 5-10 ms per EDA window. The offline pipeline instead
 detects the events once per recording (:mod:`biosig.features.peripheral_events`)
 and computes window features from them (:mod:`biosig.features.peripheral_windows`);
-these per-window functions serve the live pipeline until it has a causal detector.
+the live pipeline and training's peripheral spans use causal detectors fed as the
+samples arrive (:mod:`biosig.features.peripheral_causal`) with the same window
+features. These per-window functions remain the per-window reference (tests,
+benchmarks) and check the live peripheral settings at start.
 
 A window that cannot give a feature (NaN or inf in it, a flat signal, too few
 beats) gets NaN for that window instead of an exception, so one bad window never

@@ -29,9 +29,15 @@ Optional peripheral features (``peripheral_seconds`` set; :attr:`WindowSet.perip
 for models with peripheral nodes), ``(n_windows, 7)`` float32, columns
 :data:`PERIPHERAL_FEATURES` (``ecg:hr_bpm`` ... ``eda:scr_amplitude_us``):
 
-5. per window, :func:`~biosig.features.peripheral.ecg_window_features` (first
-   ECG lead) and :func:`~biosig.features.peripheral.eda_window_features` of the
-   ``peripheral_seconds`` of signal **ending with the EEG window**: the span
+5. per window, the ECG (first lead) and EDA features of the
+   ``peripheral_seconds`` of signal **ending with the EEG window**, from the
+   R-peaks and SCRs the causal detectors find once over the recording
+   (:func:`~biosig.features.peripheral_causal.detect_ecg_events_causal`,
+   :func:`~biosig.features.peripheral_causal.detect_eda_events_causal`), each
+   span using the events confirmed by its end
+   (:func:`~biosig.features.peripheral_windows.ecg_features_from_beats`,
+   :func:`~biosig.features.peripheral_windows.eda_features_from_events`), as
+   the live pipeline does: the span
    ``[t_end - peripheral_seconds, t_end)`` with ``t_end = t_start + length``,
    cut in each modality as every window is (first sample
    ``round(t * sfreq)``), so a 1-s EEG window and its span end at the same

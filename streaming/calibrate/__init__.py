@@ -51,6 +51,11 @@ from the recording with the offline cut (file path,
 :func:`session_rest_level`), or from the ECG/EDA streams with the live cut
 (:func:`streaming.online.trailing_span`, which equals the offline cut on a
 regularly sampled stream) fed to :meth:`StreamCalibrator.feed_peripheral`.
+Either way a tile's features come from the R-peaks and SCRs of the causal
+detectors (:mod:`biosig.features.peripheral_causal`) confirmed by the
+tile's end, not from NeuroKit2 per tile: over the whole recording on the
+file path, as the samples arrive on the stream
+(:class:`streaming.online.PeripheralBuffer`).
 On the stream, the calibration waits, up to ``peripheral_wait`` seconds of
 EEG past the rest, for each peripheral stream's sample that closes the last
 tile (a peripheral stream lagging the EEG would otherwise shorten it); the
