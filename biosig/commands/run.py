@@ -31,4 +31,4 @@ def run(
     except BiosigError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    console.print(f"Report written to [bold]{report.resolve()}[/] (report.md, metrics.json, PNG figures)")
+    console.print(f"Report written to [bold]{report.resolve()}[/] (report.html, report.md, metrics.json, statistics.json, PNG figures)")

@@ -6,8 +6,9 @@ models trained fold by fold as ``train`` says, with ``--workers`` and
 ``--scheduler`` overriding ``train.workers`` and ``train.scheduler``. Written
 to the report folder (``--out``, default ``report.out_dir``): ``metrics.json``
 (``metrics[model][target][task][protocol]``), ``predictions.csv`` (one row per
-tested window), ``run_info.json`` (config, sizes, timings, exported
-checkpoints) and ``report.md``. A summary table is printed. Heavy libraries are imported inside the command so
+tested window), ``statistics.json`` (model comparisons, protocol gaps, the
+budget), ``run_info.json`` (config, sizes, timings, exported checkpoints),
+``report.md`` and ``report.html``. A summary table is printed. Heavy libraries are imported inside the command so
 ``biosig --help`` stays fast.
 
 With ``--export DIR`` the command then trains one final model per model x
@@ -82,7 +83,7 @@ def train(
         write_json(report / "run_info.json", {**info, "exported": [str(e.path) for e in exported.exported]})
     # Piped output (logs, CI) defaults to 80 columns, which would truncate the scores.
     (console if console.is_terminal else Console(width=150)).print(summary_table(result.metrics))
-    console.print(f"{elapsed:.1f} s; results written to [bold]{report.resolve()}[/] (metrics.json)", highlight=False)
+    console.print(f"{elapsed:.1f} s; results written to [bold]{report.resolve()}[/] (metrics.json, statistics.json, report.html)", highlight=False)
     for e in exported.exported:
         console.print(f"live checkpoint {e.path} (best epoch {e.best_epoch}, validation loss {e.val_loss:.3f})", highlight=False)
     for why in exported.skipped:

@@ -11,13 +11,14 @@ the deep models are optimised.
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from biosig.config.data import StrictSection
+from biosig.config.data import MIN_HOP_SECONDS, MIN_WINDOW_SECONDS, StrictSection, check_window_schedule
 
 Target = Literal["valence", "arousal", "dominance"]
 #: ``regression`` is run by the deep models only; the feature baseline skips it with a note.
@@ -29,6 +30,10 @@ PROTOCOL_ALIASES: dict[str, str] = {"subject_dependent_kfold": "within_subject",
 
 #: Models that run on the window features (``features`` section), not on deep-model windows.
 FEATURE_MODELS: tuple[str, ...] = ("logreg",)
+#: A model from elsewhere, ``package.module:Class``: resolved (imported) by :mod:`graphs.models.external`.
+EXTERNAL_MODEL_NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+#: The models of a run that names none: the feature baseline and two graph models on the windows.
+DEFAULT_MODEL_NAMES: tuple[str, ...] = ("logreg", "histn", "dgcnn")
 
 
 class TrainWindowConfig(StrictSection):
@@ -42,15 +47,22 @@ class TrainWindowConfig(StrictSection):
     With ``peripheral_seconds`` set, each window also gets ECG and EDA features
     of the ``peripheral_seconds`` ending with it (causal), minus the trial's
     baseline mean (needed by models with ``peripheral`` nodes; off by default).
+    ``hop`` must not exceed ``length``, and a record gives at most
+    :data:`~biosig.config.data.MAX_WINDOWS_PER_TRIAL` windows.
     """
 
-    length: float = Field(1.0, gt=0)
-    hop: float = Field(1.0, gt=0)
+    length: float = Field(1.0, ge=MIN_WINDOW_SECONDS, description="Window length, s (>= 0.01).")
+    hop: float = Field(1.0, ge=MIN_HOP_SECONDS, description="Window hop, s (>= 0.001, <= length).")
     record_seconds: float = Field(60.0, gt=0)
     baseline_seconds: float = Field(10.0, gt=0)
     max_normalize: bool = True
     preprocess: bool = False
     peripheral_seconds: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _schedule_bounded(self) -> TrainWindowConfig:
+        check_window_schedule(self.length, self.hop, self.record_seconds, f"the {self.record_seconds} s record")
+        return self
 
 
 class ModelSpec(StrictSection):
@@ -62,11 +74,29 @@ class ModelSpec(StrictSection):
     (:func:`graphs.models.build_model`); its ``windows`` default to
     :class:`TrainWindowConfig`'s. ``n_outputs`` and ``output`` are set from the
     task (2 or 5 classes, or one regression value) and must not be given.
+    A name ``"package.module:Class"`` is a model from elsewhere (a
+    braindecode-style ``torch.nn.Module`` taking ``n_chans``, ``n_outputs``,
+    ``n_times``, ``sfreq``, filled from the data, and ``hparams``; see
+    :mod:`graphs.models.external`): naming it imports and runs that module,
+    so configs are trusted input. Only its syntax is checked here.
+    ``tasks``, ``protocols`` and ``permutations`` override ``evaluation``'s
+    for this model (a budget: e.g. deep models on the binary task only, no
+    permutations); :meth:`EvaluationConfig.for_model` applies them.
     """
 
     name: str = "histn"
     hparams: dict[str, Any] = Field(default_factory=dict)
     windows: TrainWindowConfig | None = None
+    tasks: tuple[Task, ...] | None = None
+    protocols: tuple[Protocol, ...] | None = None
+    permutations: int | None = Field(None, ge=0)
+
+    @field_validator("name")
+    @classmethod
+    def _external_name_syntax(cls, name: str) -> str:
+        if ":" in name and not EXTERNAL_MODEL_NAME.match(name):
+            raise ValueError(f"model name {name!r} is neither a zoo model nor of the form 'package.module:Class'")
+        return name
 
     @field_validator("hparams")
     @classmethod
@@ -139,7 +169,11 @@ class EvaluationConfig(StrictSection):
     subjects (LOSO) of the deep models, for quick runs. Every model is evaluated
     once per seed of ``seeds`` (folds, initial weights, batches); with several
     seeds ``metrics.json`` holds the mean over seeds and the per-seed scores
-    (:func:`biosig.evaluation.seeds.combine_seeds`).
+    (:func:`biosig.evaluation.seeds.combine_seeds`). ``permutations`` reruns
+    every fold loop that many times on labels shuffled between the trials of
+    each subject (:func:`biosig.evaluation.chance.permutation_chance`; 0: the
+    score is compared with the stratified chance); ``models[].permutations``
+    overrides it per model.
     """
 
     targets: tuple[Target, ...] = ("valence", "arousal")
@@ -153,6 +187,12 @@ class EvaluationConfig(StrictSection):
     val_fraction: float = Field(0.1, gt=0, lt=1)
     label_correction: bool = False
     finetune: FinetuneConfig = FinetuneConfig()
+    permutations: int = Field(0, ge=0)
+
+    def for_model(self, spec: ModelSpec) -> EvaluationConfig:
+        """This section with ``spec``'s own ``tasks``, ``protocols`` and ``permutations`` where it gives them."""
+        own = {k: getattr(spec, k) for k in ("tasks", "protocols", "permutations") if getattr(spec, k) is not None}
+        return self.model_copy(update=own)
 
     @field_validator("protocols", mode="before")
     @classmethod

@@ -7,12 +7,18 @@ nested metrics (``metrics[target][task][protocol][metric]``, one model's part
 of ``metrics.json``) and the out-of-fold predictions. Scores are computed per subject and averaged over
 subjects (the field's convention); pooled scores are reported beside them.
 A chance reference is measured under the same splits with a stratified random
-predictor (scikit-learn's ``DummyClassifier``).
+predictor (scikit-learn's ``DummyClassifier``). ``within_subject`` folds are
+assigned per trial (:func:`~biosig.evaluation.trial_folds.trial_fold_splits`),
+so the deep models of a run hold out the same trials. With
+``evaluation.permutations`` the whole fold loop is rerun on trial-level
+shuffled labels (:func:`~biosig.evaluation.chance.permutation_chance`) and the
+entry gains ``permutation`` (:meth:`~biosig.evaluation.chance.PermutationChance.to_dict`
+of the subject-mean ``f1_weighted``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -25,12 +31,10 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from biosig.config import EvaluationConfig
+from biosig.evaluation.chance import permutation_chance
 from biosig.evaluation.metrics import classification_scores
-from biosig.evaluation.protocols import (
-    Split,
-    leave_one_subject_out,
-    subject_dependent_kfold,
-)
+from biosig.evaluation.protocols import Split, leave_one_subject_out
+from biosig.evaluation.trial_folds import trial_fold_splits
 from biosig.features.extract import feature_matrix
 
 #: Protocols of :class:`~biosig.config.EvaluationConfig` the feature baseline runs (``within_subject``: k-fold of whole trials).
@@ -67,16 +71,18 @@ def make_classifier(C: float, seed: int) -> Pipeline:
 
 
 def splits_for(protocol: str, features: xr.Dataset, labels: np.ndarray, n_folds: int, seed: int) -> Iterator[Split]:
-    """The protocol's folds over the cohort's windows (``within_subject``: :func:`subject_dependent_kfold`)."""
+    """The protocol's folds over the cohort's windows (``within_subject``: trial-level folds shared by every model)."""
     subjects = features["subject"].values
     if protocol == "within_subject":
-        return subject_dependent_kfold(subjects, features["trial"].values, labels, n_folds, seed)
+        return iter(trial_fold_splits(subjects, features["trial"].values, labels, n_folds, seed))
     if protocol == "loso":
         return leave_one_subject_out(subjects)
     raise ValueError(f"the feature baseline cannot run protocol {protocol!r}; it runs {list(FEATURE_PROTOCOLS)}")
 
 
-def predict_folds(x: np.ndarray, y: np.ndarray, splits: Iterator[Split], C: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def predict_folds(
+    x: np.ndarray, y: np.ndarray, splits: Iterable[Split], C: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold predictions of the classifier (inverse L2 strength ``C``) and of the chance reference, ``(n_windows,)`` each."""
     pred = np.full(len(y), -1)
     chance = np.full(len(y), -1)
@@ -108,8 +114,8 @@ def evaluate_cohort(
         :func:`biosig.evaluation.metrics.classification_scores`) plus
         ``chance_f1_weighted``.
     predictions
-        One row per window and combination: subject, trial, target, task,
-        protocol, y_true, y_pred.
+        One row per window and combination: subject, trial, t_start, target,
+        task, protocol, fold, y_true, y_pred.
     """
     x, _names = feature_matrix(features)
     metrics: dict = {}
@@ -123,7 +129,7 @@ def evaluate_cohort(
                 for protocol in (p for p in cfg.protocols if p in FEATURE_PROTOCOLS):
                     if on_step is not None:
                         on_step(f"{target} {task} {protocol}")
-                    scores, pred = _evaluate_one(x, y, features, task, protocol, cfg.n_folds, C, seed)
+                    scores, pred, folds = _evaluate_one(x, y, features, task, protocol, cfg, C, seed)
                     metrics.setdefault(target, {}).setdefault(task, {})[protocol] = scores
                     frames.append(
                         pd.DataFrame(
@@ -134,6 +140,7 @@ def evaluate_cohort(
                                 "target": target,
                                 "task": task,
                                 "protocol": protocol,
+                                "fold": folds,
                                 "y_true": y,
                                 "y_pred": pred,
                             }
@@ -143,11 +150,25 @@ def evaluate_cohort(
 
 
 def _evaluate_one(
-    x: np.ndarray, y: np.ndarray, features: xr.Dataset, task: str, protocol: str, n_folds: int, C: float, seed: int
-) -> tuple[dict, np.ndarray]:
+    x: np.ndarray, y: np.ndarray, features: xr.Dataset, task: str, protocol: str, cfg: EvaluationConfig, C: float, seed: int
+) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Scores, out-of-fold predictions and fold names ``(n_windows,)`` of one combination (and its permutations)."""
     subjects = features["subject"].values
     class_labels = [0, 1] if task == "binary" else [1, 2, 3, 4, 5]
-    pred, chance = predict_folds(x, y, splits_for(protocol, features, y, n_folds, seed), C, seed)
+    # The folds are cut once from the true labels; every permutation reuses them.
+    splits = list(splits_for(protocol, features, y, cfg.n_folds, seed))
+    pred, chance = predict_folds(x, y, splits, C, seed)
     scores = classification_scores(y, pred, subjects, class_labels)
     scores["chance_f1_weighted"] = classification_scores(y, chance, subjects, class_labels)["f1_weighted"]
-    return scores, pred
+    if cfg.permutations:
+
+        def evaluate(labels: np.ndarray) -> float:
+            shuffled_pred, _ = predict_folds(x, labels, splits, C, seed)
+            return classification_scores(labels, shuffled_pred, subjects, class_labels)["f1_weighted"]
+
+        trials = features["trial"].values
+        scores["permutation"] = permutation_chance(evaluate, y, subjects, trials, cfg.permutations, seed).to_dict()
+    folds = np.empty(len(y), dtype=object)
+    for name, _train, test in splits:
+        folds[test] = name
+    return scores, pred, folds

@@ -8,8 +8,8 @@ Protocols (``evaluation.protocols``, :mod:`graphs.training.splits`):
 
 * ``histn_blocks``: per subject, 10 within-trial blocks (HiSTN's published
   subject-dependent split; the gap before held-out blocks is one window);
-* ``within_subject``: per subject, ``n_folds`` folds of whole trials
-  (:func:`~graphs.training.splits.leave_trials_out`);
+* ``within_subject``: per subject, ``n_folds`` folds of whole trials, the
+  trials the feature baseline holds out too (:func:`~graphs.training.folds.shared_trial_folds`);
 * ``loso``: one fold per subject; with ``label_correction`` the training
   labels become each clip's most frequent label among the training subjects
   (validation keeps the raw labels); with ``finetune.seconds`` the model is
@@ -28,6 +28,9 @@ records (sizes, epochs, training seconds, inference windows/s), the mean
 training seconds per fold and the inference throughput. With several
 ``evaluation.seeds`` every combination runs once per seed and the seeds are
 combined by :func:`biosig.evaluation.seeds.combine_seeds` (mean and per-seed scores).
+With ``permutations`` (``evaluation`` or the model's own) each combination's
+fold loop is rerun on ratings shuffled between the trials of each subject
+(:mod:`graphs.training.permutation_runs`), the folds kept.
 
 Task ``regression`` (one output, targets and binned ratings from
 :mod:`biosig.evaluation.labels`, see :class:`~biosig.config.EvaluationConfig`) is
@@ -41,12 +44,13 @@ correlate), ``chance_rmse``, ``chance_mae``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
-from biosig.config import ModelSpec, RunConfig
+from biosig.config import EvaluationConfig, ModelSpec, RunConfig
 from biosig.errors import DataError
 from biosig.evaluation.labels import (
     N_CLASSES,
@@ -62,6 +66,7 @@ from graphs.models import build_model, count_parameters
 from graphs.training.deep_inputs import (
     check_models,
     input_kind,
+    model_hparams,
     model_inputs,
     spec_inputs,
 )
@@ -75,6 +80,8 @@ from graphs.training.folds import (
     run_fold,
 )
 from graphs.training.ordinal_metrics import subject_mean_scores
+from graphs.training.permutation_runs import ORDINAL_METRICS, permutation_scores
+from graphs.training.progress import RunProgress
 from graphs.training.windows_dataset import WindowSet
 
 __all__ = [
@@ -96,6 +103,7 @@ def run_experiment(
     config: RunConfig,
     models: Sequence[ModelSpec] | None = None,
     on_step: Callable[[str], None] | None = None,
+    progress: RunProgress | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """Train and score every deep model x target x task x protocol, once per evaluation seed.
 
@@ -105,16 +113,24 @@ def run_experiment(
         From :func:`~graphs.training.deep_inputs.model_inputs` for these models
         (or :func:`~graphs.training.windows_dataset.cohort_windows`).
     config
-        The run: ``evaluation`` (targets, tasks, protocols, seeds, ...) and ``train``.
+        The run: ``evaluation`` (targets, tasks, protocols, seeds, permutations,
+        each model's own ``tasks``/``protocols``/``permutations`` applied by
+        :meth:`~biosig.config.EvaluationConfig.for_model`) and ``train``.
     models
         The deep models to run (default: every deep model of ``config.models``).
     on_step
         Called with ``"<model> <target> <task> <protocol> seed <seed>"`` before each combination.
+    progress
+        Bars for the combinations, folds and epochs (:class:`~graphs.training.progress.RunProgress`).
 
     Returns
     -------
     metrics
-        ``metrics[model][target][task][protocol]`` (see the module docstring).
+        ``metrics[model][target][task][protocol]`` (see the module docstring);
+        with permutations an entry gains ``permutation`` (the primary score's
+        :meth:`~biosig.evaluation.chance.PermutationChance.to_dict`) and, for
+        ``five_class``, ``permutation_ordinal`` (the same for ``seq2hr``,
+        ``top2_accuracy`` and ``tri_p``).
     predictions
         One row per tested window, combination and seed: model, target, task,
         protocol, seed, fold, subject, trial, offset, y_true, y_pred, expected
@@ -123,63 +139,99 @@ def run_experiment(
     """
     models = config.deep_models if models is None else tuple(models)
     check_models(models)
-    cfg = config.evaluation
     per_seed: dict[int, dict] = {}
     frames = []
+    plan = [
+        (seed, spec, target, task, protocol)
+        for seed in config.evaluation.seeds
+        for spec in models
+        for target in config.evaluation.for_model(spec).targets
+        for task in config.evaluation.for_model(spec).tasks
+        for protocol in config.evaluation.for_model(spec).protocols
+    ]
+    if progress is not None:
+        progress.start("combinations", "deep models: combinations", len(plan))
     with Executor(workers=config.train.workers, scheduler=config.train.scheduler) as executor:
-        for seed in cfg.seeds:
+        for seed, spec, target, task, protocol in plan:
             metrics = per_seed.setdefault(seed, {})
-            for spec in models:
-                kind = input_kind(spec.name)
-                if kind not in inputs:
-                    raise DataError(f"model {spec.name} needs {kind!r} inputs; got {sorted(inputs)}")
-                data = inputs[kind]
-                for target in cfg.targets:
-                    for task in cfg.tasks:
-                        ratings = data.meta[target].to_numpy()
-                        if task == "regression":
-                            n_classes, y = 1, regression_targets(ratings, cfg.rating_range, name=target)
-                        else:
-                            n_classes, y = N_CLASSES[task], class_labels(ratings, task, cfg.threshold, name=target)
-                        head = {"n_outputs": n_classes, "output": output_head(task)}
-                        n_params = count_parameters(build_model(spec.name, **head, **spec.hparams)).trainable
-                        for protocol in cfg.protocols:
-                            if on_step is not None:
-                                on_step(f"{spec.name} {target} {task} {protocol} seed {seed}")
-                            scores, frame = _run_combination(
-                                executor, data, y, n_classes, spec, target, task, protocol, config, seed
-                            )
-                            scores["parameters"] = n_params
-                            metrics.setdefault(spec.name, {}).setdefault(target, {}).setdefault(task, {})[protocol] = scores
-                            frames.append(
-                                frame.assign(model=spec.name, target=target, task=task, protocol=protocol, seed=seed)
-                            )
+            kind = input_kind(spec.name)
+            if kind not in inputs:
+                raise DataError(f"model {spec.name} needs {kind!r} inputs; got {sorted(inputs)}")
+            step = f"{spec.name} {target} {task} {protocol} seed {seed}"
+            if on_step is not None:
+                on_step(step)
+            n_classes = 1 if task == "regression" else N_CLASSES[task]
+            head = {"n_outputs": n_classes, "output": output_head(task)}
+            n_params = count_parameters(build_model(spec.name, **head, **model_hparams(spec, inputs[kind]))).trainable
+            scores, frame = _run_combination(
+                executor, inputs[kind], spec, target, task, protocol, config, seed, progress
+            )
+            scores["parameters"] = n_params
+            metrics.setdefault(spec.name, {}).setdefault(target, {}).setdefault(task, {})[protocol] = scores
+            frames.append(frame.assign(model=spec.name, target=target, task=task, protocol=protocol, seed=seed))
+            if progress is not None:
+                progress.advance("combinations", f"deep models: {step}")
     predictions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return combine_seeds(per_seed), predictions
+
+
+def task_labels(ratings: np.ndarray, task: str, cfg: EvaluationConfig, target: str) -> tuple[np.ndarray, int]:
+    """``(y, n_classes)`` of a task from ratings ``(n_windows,)``: class indices, or regression targets and 1."""
+    if task == "regression":
+        return regression_targets(ratings, cfg.rating_range, name=target), 1
+    return class_labels(ratings, task, cfg.threshold, name=target), N_CLASSES[task]
 
 
 def _run_combination(
     executor: Executor,
     data: WindowSet,
-    y: np.ndarray,
-    n_classes: int,
     spec: ModelSpec,
     target: str,
     task: str,
     protocol: str,
     config: RunConfig,
     seed: int,
+    progress: RunProgress | None,
 ) -> tuple[dict, pd.DataFrame]:
-    meta, cfg = data.meta, config.evaluation
-    regression = task == "regression"
+    """One combination: its folds (cut once from the true labels), scores, and permutation reruns if configured."""
+    cfg = config.evaluation.for_model(spec)
+    ratings = data.meta[target].to_numpy()
+    y, n_classes = task_labels(ratings, task, cfg, target)
     # Folds stratify on classes; regression on the binned ratings.
-    strata = rating_bins(meta[target].to_numpy(), cfg.rating_range, name=target) if regression else y
-    folds = list(protocol_folds(protocol, meta, strata, cfg, spec.input_windows, seed))
+    strata = rating_bins(ratings, cfg.rating_range, name=target) if task == "regression" else y
+    folds = list(protocol_folds(protocol, data.meta, strata, cfg, spec.input_windows, seed))
     if not folds:
         raise DataError(f"protocol {protocol} gave no folds")
+    combination = (spec, target, task, protocol, folds, seed)
+    scores, frame = _score_folds(executor, data, combination, config, progress)
+    if cfg.permutations:
+        quiet = config.model_copy(update={"train": config.train.model_copy(update={"checkpoint_dir": None})})
+
+        def evaluate(shuffled: np.ndarray) -> dict:
+            permuted = dataclasses.replace(data, meta=data.meta.assign(**{target: shuffled}))
+            return _score_folds(executor, permuted, combination, quiet, progress)[0]
+
+        metric = "ccc" if task == "regression" else "f1_weighted"
+        extra = ORDINAL_METRICS if task == "five_class" else ()
+        subjects, trials = data.meta["subject"].to_numpy(), data.meta["trial"].to_numpy()
+        chances = permutation_scores(evaluate, (metric, *extra), ratings, subjects, trials, cfg.permutations, seed)
+        scores["permutation"] = chances[metric].to_dict()
+        if extra:
+            scores["permutation_ordinal"] = {m: chances[m].to_dict() for m in extra}
+    return scores, frame
+
+
+def _score_folds(
+    executor: Executor, data: WindowSet, combination: tuple, config: RunConfig, progress: RunProgress | None
+) -> tuple[dict, pd.DataFrame]:
+    """Train every fold of ``combination`` on ``data`` (its ratings give the labels) and score the out-of-fold predictions."""
+    spec, target, task, protocol, folds, seed = combination
+    meta, cfg = data.meta, config.evaluation.for_model(spec)
+    regression = task == "regression"
+    y, n_classes = task_labels(meta[target].to_numpy(), task, cfg, target)
     # A generator: run serially, only one fold's copy of its rows is alive at a time.
     jobs = (make_fold_job(data, y, n_classes, spec, target, task, protocol, fold, config, seed) for fold in folds)
-    outcomes = list(executor.map(run_fold, jobs))
+    outcomes = _run_folds(executor, jobs, folds, config, f"{spec.name} {target} {task} {protocol}", progress)
     rows = [fold.test for fold in folds]
     probs = [outcome.probabilities for outcome in outcomes]
     chance = [outcome.chance for outcome in outcomes]
@@ -216,3 +268,29 @@ def _run_combination(
         expected=expected,
     )
     return scores, frame
+
+
+def _run_folds(
+    executor: Executor,
+    jobs: Iterator[FoldJob],
+    folds: list,
+    config: RunConfig,
+    label: str,
+    progress: RunProgress | None,
+) -> list[FoldOutcome]:
+    """Every fold's outcome; serial runs show fold and epoch bars, other executors train out of process."""
+    if progress is None:
+        return list(executor.map(run_fold, jobs))
+    progress.start("folds", f"  folds of {label}", len(folds))
+    if executor.kind != "serial":
+        outcomes = []
+        for outcome in executor.map(run_fold, jobs):
+            outcomes.append(outcome)
+            progress.advance("folds")
+        return outcomes
+    outcomes = []
+    for job in jobs:
+        progress.start("epochs", f"  epochs of {job.fold}", config.train.epochs)
+        outcomes.append(run_fold(job, on_epoch=lambda epoch, loss, fold=job.fold: progress.epoch(fold, epoch, loss)))
+        progress.advance("folds")
+    return outcomes

@@ -11,7 +11,8 @@ model from a fold's checkpoint.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.model_selection import StratifiedGroupKFold
 
 from biosig.config import (
     EvaluationConfig,
@@ -31,9 +33,10 @@ from biosig.config import (
 )
 from biosig.errors import ConfigError, DataError
 from biosig.evaluation.labels import corrected_labels, rating_bins, regression_targets
+from biosig.evaluation.trial_folds import trial_fold_splits
 from graphs.models import EEGModel, build_model
-from graphs.training.deep_inputs import spec_inputs
-from graphs.training.splits import Fold, histn_blocks, leave_trials_out, loso_folds
+from graphs.training.deep_inputs import model_hparams, spec_inputs
+from graphs.training.splits import Fold, histn_blocks, loso_folds
 from graphs.training.trainer import (
     Inputs,
     fit,
@@ -91,8 +94,11 @@ class FoldOutcome:
     record: dict[str, Any]
 
 
-def run_fold(job: FoldJob) -> FoldOutcome:
-    """Build, train (and fine-tune), then predict one fold; seeded by ``job.cfg.seed`` (the evaluation seed)."""
+def run_fold(job: FoldJob, on_epoch: Callable[[int, float | None], None] | None = None) -> FoldOutcome:
+    """Build, train (and fine-tune), then predict one fold; seeded by ``job.cfg.seed`` (the evaluation seed).
+
+    ``on_epoch(epoch, val_loss)`` is called after each training epoch (progress display; not for worker processes).
+    """
     cfg = job.cfg
     threads = torch.get_num_threads()
     if cfg.threads is not None:
@@ -103,7 +109,7 @@ def run_fold(job: FoldJob) -> FoldOutcome:
         model = build_model(job.model, seed=cfg.seed, n_outputs=job.n_classes, output=job.output, **job.hparams)
         result = fit(
             model, job.x_train, job.y_train, job.x_val, job.y_val, job.n_classes, cfg,
-            seed=cfg.seed, regression=regression, strata=job.strata_train,
+            seed=cfg.seed, regression=regression, strata=job.strata_train, on_epoch=on_epoch,
         )  # fmt: skip
         record: dict[str, Any] = {
             "name": job.fold,
@@ -166,15 +172,16 @@ def protocol_folds(
 ) -> Iterator[Fold]:
     """The folds of ``protocol`` over the window table ``meta`` (labels ``y``), limited by ``max_folds``.
 
-    ``within_subject`` holds whole trials out (:func:`~graphs.training.splits.leave_trials_out`);
-    ``windows`` are the models' input windows (block and fine-tuning spans are in seconds).
+    ``within_subject`` holds whole trials out: the trial-level folds every model of a run shares
+    (:func:`shared_trial_folds`); ``windows`` are the models' input windows (block and
+    fine-tuning spans are in seconds).
     """
     subjects, trials = meta["subject"].to_numpy(), meta["trial"].to_numpy()
     offsets, w = meta["offset"].to_numpy(), windows
     if protocol == "histn_blocks":
         folds = histn_blocks(subjects, trials, offsets, w.length, w.record_seconds, gap=w.length)
     elif protocol == "within_subject":
-        folds = leave_trials_out(subjects, trials, y, cfg.n_folds, seed)
+        folds = shared_trial_folds(subjects, trials, y, cfg.n_folds, seed)
     elif protocol == "loso":
         folds = loso_folds(subjects, trials, offsets, w.length, cfg.val_fraction, cfg.finetune.seconds, seed)
     else:
@@ -188,6 +195,28 @@ def protocol_folds(
         seen[key] = seen.get(key, 0) + 1
         if seen[key] <= cfg.max_folds:
             yield fold
+
+
+def shared_trial_folds(
+    subjects: np.ndarray, trials: np.ndarray, labels: np.ndarray, n_folds: int, seed: int
+) -> Iterator[Fold]:
+    """``within_subject`` folds with whole validation trials, the test trials shared with the feature baseline.
+
+    The test trials are those of :func:`~biosig.evaluation.trial_folds.trial_fold_splits`
+    (assigned per trial, so the feature baseline holds out the same ones); the
+    validation trials are drawn from the training trials as
+    :func:`~graphs.training.splits.leave_trials_out` draws them (one fold of a
+    label-stratified ``n_folds``-fold split of the training trials, with ``seed``).
+    """
+    labels, trials = np.asarray(labels), np.asarray(trials)
+    for name, train, test in trial_fold_splits(subjects, trials, labels, n_folds, seed):
+        inner = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        if len(np.unique(trials[train])) < inner.n_splits:
+            raise DataError(f"{name}: too few training trials to hold out validation trials")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            fit, val = next(inner.split(train, labels[train], groups=trials[train]))
+        yield Fold(name, train[fit], train[val], test)
 
 
 def make_fold_job(
@@ -242,7 +271,7 @@ def make_fold_job(
     inputs = spec_inputs(data, spec)
     return FoldJob(
         model=spec.name,
-        hparams=dict(spec.hparams),
+        hparams=model_hparams(spec, data),
         n_classes=n_classes,
         cfg=config.train.model_copy(update={"seed": seed}),
         fold=fold.name,

@@ -10,10 +10,16 @@ parallel workers, a failing subject skipped and listed under ``cohort`` in
 (:func:`~graphs.training.deep_inputs.model_inputs`, once per ``windows``
 setting, then :func:`~graphs.training.experiment.run_experiment`).
 
+All models share one set of trial-level ``within_subject`` folds
+(:mod:`biosig.evaluation.trial_folds`), so their comparisons are paired.
+
 The report folder holds ``metrics.json`` (``model -> target -> task ->
-protocol -> metric`` for every model), ``predictions.csv`` (one row per tested
-window, with ``model`` and ``seed`` columns), ``run_info.json`` (config,
-sizes, timings, notes on skipped combinations), ``report.md`` and figures.
+protocol -> metric`` for every model, each entry with its ``statistics``,
+:mod:`graphs.training.statistics_runner`), ``statistics.json`` (paired model
+comparisons, protocol gaps, the budget, notes), ``predictions.csv`` (one row
+per tested window, with ``model``, ``seed`` and ``fold`` columns),
+``run_info.json`` (config, sizes, timings, notes on skipped combinations),
+``report.md``, ``report.html`` and figures.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from rich.progress import (
 
 from biosig import __version__
 from biosig.cohort import run_cohort, sources_from_config, uses_cohort_cache
-from biosig.config import ModelSpec, RunConfig
+from biosig.config import EvaluationConfig, ModelSpec, RunConfig
 from biosig.evaluation.baseline import (
     FEATURE_PROTOCOLS,
     FEATURE_TASKS,
@@ -54,6 +60,7 @@ from biosig.report.plots import (
     plot_contrast_topomaps,
     plot_per_subject,
 )
+from biosig.report.html import write_html_report
 from biosig.report.writer import (
     render_markdown,
     write_atomic,
@@ -63,6 +70,8 @@ from biosig.report.writer import (
 from biosig.session import Session
 from graphs.training.deep_inputs import check_models, model_inputs, windows_groups
 from graphs.training.experiment import run_experiment
+from graphs.training.progress import RunProgress
+from graphs.training.statistics_runner import add_statistics, run_statistics, trial_ratings
 from graphs.training.windows_dataset import WindowSet
 
 #: Called with a group of deep models and their inputs before they train (e.g. to refuse an export early).
@@ -108,8 +117,10 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
     info: dict[str, Any] = {"name": config.name, "config_hash": config_hash(config), "config": config.model_dump(mode="json")}
     figures: dict[str, str] = {}
     result = RunResult(out, metrics)
+    features = first = trials = None
     if config.feature_models:
         feature_metrics, predictions, feature_info, features, first = _feature_models(config, out, console, timings)
+        trials = _feature_trials(features, config)
         metrics.update(feature_metrics)
         frames.append(predictions)
         info.update(feature_info)
@@ -119,13 +130,25 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
     if config.deep_models:
         deep_info = _deep_models(config, out, console, timings, metrics, frames, result, on_inputs)
         info["deep_models"] = deep_info
+        if trials is None and result.inputs:
+            meta = next(iter(result.inputs[0][1].values())).meta
+            trials = trial_ratings(meta, config.evaluation.targets)
     info["notes"] = _notes(config)
+    predictions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    t0 = time.perf_counter()
+    with console.status("statistics"):
+        add_statistics(metrics, predictions, trials, config)
+        statistics = run_statistics(metrics, config, info["notes"])
+    timings["statistics"] = time.perf_counter() - t0
     info["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
     info["versions"] = _versions()
     write_json(out / "metrics.json", metrics)
+    write_json(out / "statistics.json", statistics)
     write_json(out / "run_info.json", info)
-    write_predictions(out / "predictions.csv", pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+    write_predictions(out / "predictions.csv", predictions)
     write_atomic(out / "report.md", render_markdown(metrics, info, figures))
+    eeg_info = first.eeg_info if first is not None else None
+    write_html_report(out, metrics, statistics, info, features=features, info=eeg_info)
     return result
 
 
@@ -158,17 +181,17 @@ def _feature_models(config: RunConfig, out: Path, console: Console, timings: dic
         timings["cohort, preprocessing and features"] = time.perf_counter() - t0
 
         ev = config.evaluation
-        n_runs = sum(t in FEATURE_TASKS for t in ev.tasks) * sum(p in FEATURE_PROTOCOLS for p in ev.protocols)
-        n_steps = len(config.feature_models) * len(ev.seeds) * len(ev.targets) * n_runs
-        evaluation = progress.add_task("evaluation", total=n_steps)
+        n_steps = sum(_feature_runs(ev.for_model(spec)) for spec in config.feature_models) * len(ev.seeds)
+        evaluation = progress.add_task("evaluation (with permutation reruns)", total=n_steps)
         t0 = time.perf_counter()
         per_seed: dict[int, dict] = {}
         frames = []
         for spec in config.feature_models:
             C = float(spec.hparams.get("C", 0.1))
+            own = ev.for_model(spec)
             for seed in ev.seeds:
                 scores, predictions = evaluate_cohort(
-                    features, ev, C, seed, on_step=lambda _name: progress.advance(evaluation)
+                    features, own, C, seed, on_step=lambda _name: progress.advance(evaluation)
                 )
                 per_seed.setdefault(seed, {})[spec.name] = scores
                 frames.append(predictions.assign(model=spec.name, seed=seed))
@@ -195,16 +218,20 @@ def _deep_models(
         names = ", ".join(s.name for s in group)
         t0 = time.perf_counter()
         sources = sources_from_config(config, out / "data")
-        with console.status(f"sessions: load and cut windows for {names}"):
-            inputs = model_inputs((source() for source in sources), group, config.preprocess)
-        if on_inputs is not None:
-            on_inputs(group, inputs)
-        timings[f"windows: {names}"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with console.status("training") as status:
-            scores, predictions = run_experiment(
-                inputs, config, group, on_step=lambda s: status.update(f"training {s}")
-            )
+        with RunProgress(console) as progress:
+            progress.start("subjects", f"subjects: load and cut windows for {names}", len(sources))
+
+            def sessions() -> Iterator[Session]:
+                for source in sources:
+                    yield source()
+                    progress.advance("subjects")
+
+            inputs = model_inputs(sessions(), group, config.preprocess)
+            if on_inputs is not None:
+                on_inputs(group, inputs)
+            timings[f"windows: {names}"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            scores, predictions = run_experiment(inputs, config, group, progress=progress)
         timings[f"training: {names}"] = time.perf_counter() - t0
         metrics.update(scores)
         frames.append(predictions)
@@ -223,10 +250,34 @@ def _deep_models(
 
 
 def _notes(config: RunConfig) -> list[str]:
-    """What was skipped: combinations a model cannot run."""
-    if not config.feature_models:
-        return []
-    return [f"{spec.name}: {note}" for spec in config.feature_models for note in unsupported(config.evaluation)]
+    """What was skipped: combinations a model cannot run, and each model's budget where it narrows ``evaluation``."""
+    ev = config.evaluation
+    notes = [f"{spec.name}: {note}" for spec in config.feature_models for note in unsupported(ev.for_model(spec))]
+    for spec in config.models:
+        own = ev.for_model(spec)
+        for key in ("tasks", "protocols"):
+            skipped = [v for v in getattr(ev, key) if v not in getattr(own, key)]
+            if skipped:
+                notes.append(f"{spec.name}: {key} {skipped} skipped (its budget: {list(getattr(own, key))})")
+        if not spec.is_feature_model and ev.max_folds is not None and ev.max_folds < ev.n_folds:
+            notes.append(
+                f"{spec.name}: within_subject and histn_blocks run the first {ev.max_folds} fold(s) of each subject, "
+                f"LOSO the first {ev.max_folds} subject(s) (evaluation.max_folds)"
+            )
+    return notes
+
+
+def _feature_runs(ev: EvaluationConfig) -> int:
+    """Target x task x protocol combinations the feature baseline runs for one seed under ``ev``."""
+    return len(ev.targets) * sum(t in FEATURE_TASKS for t in ev.tasks) * sum(p in FEATURE_PROTOCOLS for p in ev.protocols)
+
+
+def _feature_trials(features, config: RunConfig) -> pd.DataFrame:
+    """One row per (subject, trial) of the feature windows with each target's rating."""
+    meta = pd.DataFrame(
+        {name: features[name].values for name in ("subject", "trial", *config.evaluation.targets)}
+    )
+    return trial_ratings(meta, config.evaluation.targets)
 
 
 def _write_figures(features, metrics: dict, first: SessionResult, config: RunConfig, out: Path) -> dict[str, str]:

@@ -50,7 +50,7 @@ import copy
 import math
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +174,7 @@ def fit(
     regression: bool = False,
     strata: np.ndarray | None = None,
     best: BestTracker | None = None,
+    on_epoch: Callable[[int, float | None], None] | None = None,
 ) -> FitResult:
     """Train ``model`` in place (see the module docstring); the best epoch's weights are kept.
 
@@ -207,6 +208,9 @@ def fit(
         Best-epoch tracking; default a fresh :class:`BestTracker` (today's
         behaviour). A tracker shared with earlier fits carries their best
         loss and weights (the authors' reused checkpoint; see :class:`BestTracker`).
+    on_epoch
+        Called after each epoch with the 0-based epoch and its validation loss
+        (``None`` without validation data), e.g. to show progress.
 
     Raises
     ------
@@ -268,6 +272,8 @@ def fit(
                 total += float(loss.detach())
             val_loss = evaluate_loss(model, x_val, y_val, device, regression_loss=loss_kind) if has_val else None
             result.history.append({"epoch": epoch, "lr": rate, "train_loss": total / steps, "val_loss": val_loss})
+            if on_epoch is not None:
+                on_epoch(epoch, val_loss)
             if not has_val:
                 continue
             if val_loss < best.loss:

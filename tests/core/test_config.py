@@ -14,7 +14,8 @@ def test_demo_config_loads_and_matches_defaults_where_silent():
     assert cfg.source.synthetic.n_subjects == 8
     assert cfg.features.bands["alpha"] == (8.0, 13.0)
     assert cfg.evaluation.protocols == ("within_subject", "loso")
-    assert [(m.name, m.hparams) for m in cfg.models] == [("logreg", {"C": 0.1})]
+    assert [(m.name, m.hparams) for m in cfg.models] == [("logreg", {"C": 0.1}), ("histn", {}), ("dgcnn", {})]
+    assert [m.name for m in RunConfig().models] == ["logreg", "histn", "dgcnn"]
     assert RunConfig().windows.length == cfg.windows.length
 
 

@@ -240,7 +240,7 @@ def test_bad_model_lists_are_config_errors(inputs):
         run_experiment(inputs, run_config(models=(ModelSpec(name="resnet"),)))
     with pytest.raises(ValueError, match="n_outputs follows the task"):
         ModelSpec(name="histn", hparams={"n_outputs": 3})
-    with pytest.raises(ConfigError, match=r"models.0.size: unknown key; allowed keys here are \['hparams', 'name', 'windows'\]"):
+    with pytest.raises(ConfigError, match=r"models.0.size: unknown key; allowed keys here are \['hparams', 'name', 'permutations', 'protocols', 'tasks', 'windows'\]"):
         config_from_dict({"models": [{"name": "histn", "size": 3}]})
 
 
