@@ -167,7 +167,9 @@ def _evaluate_one(
             return classification_scores(labels, shuffled_pred, subjects, class_labels)["f1_weighted"]
 
         trials = features["trial"].values
-        scores["permutation"] = permutation_chance(evaluate, y, subjects, trials, cfg.permutations, seed).to_dict()
+        scores["permutation"] = permutation_chance(
+            evaluate, y, subjects, trials, cfg.permutations, seed, observed=scores["f1_weighted"]
+        ).to_dict()
     folds = np.empty(len(y), dtype=object)
     for name, _train, test in splits:
         folds[test] = name

@@ -106,6 +106,7 @@ def permutation_chance(
     n_permutations: int,
     seed: int,
     greater_is_better: bool = True,
+    observed: float | None = None,
 ) -> PermutationChance:
     """Score of the true labels against the scores of trial-level shuffles.
 
@@ -123,11 +124,14 @@ def permutation_chance(
         Seed of the shuffles (``numpy.random.default_rng``).
     greater_is_better
         False for errors (RMSE): "at least as good" then means "<=".
+    observed
+        The score of the true labels when the caller has it already (the same
+        ``evaluate(labels)``, not recomputed); default: computed here.
     """
     if n_permutations < 1:
         raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
     rng = np.random.default_rng(seed)
-    observed = float(evaluate(np.asarray(labels)))
+    observed = float(evaluate(np.asarray(labels)) if observed is None else observed)
     null = np.array(
         [float(evaluate(shuffle_trial_labels(labels, subjects, trials, rng))) for _ in range(n_permutations)]
     )

@@ -129,3 +129,20 @@ def test_stratified_chance_scores_a_frequency_matched_guess_not_the_majority() -
     guess = stratified_guess(y_train, 10_000, seed=0)
     assert guess.mean() == pytest.approx(0.3, abs=0.02)
     assert np.array_equal(guess, stratified_guess(y_train, 10_000, seed=0))
+
+
+def test_a_given_observed_score_is_not_recomputed():
+    labels = np.repeat([0, 1, 0, 1], 3)
+    subjects = np.repeat(["S1", "S1", "S2", "S2"], 3)
+    trials = np.repeat([1, 2, 1, 2], 3)
+    calls = []
+
+    def evaluate(y: np.ndarray) -> float:
+        calls.append(y.copy())
+        return float(y[0])
+
+    given = permutation_chance(evaluate, labels, subjects, trials, 4, seed=0, observed=0.25)
+    computed = permutation_chance(evaluate, labels, subjects, trials, 4, seed=0)
+    assert given.observed == 0.25 and computed.observed == 0.0
+    assert len(calls) == 4 + 5  # the given run evaluated only its 4 shuffles
+    np.testing.assert_array_equal(given.null, computed.null)
