@@ -307,6 +307,7 @@ def test_preprocess_command_on_a_cluster_then_main_job_reuse_the_cache(tmp_path,
     small = {
         "source": {"synthetic": synth, "via_files": False},
         "features": {"peripheral": False},
+        "models": [{"name": "logreg"}],  # the cache holds the feature path; deep models do not read it
         "evaluation": {"n_folds": 2, "tasks": ["binary"], "protocols": ["loso"]},
         "report": {"out_dir": str(tmp_path / "report")},
     }

@@ -111,17 +111,16 @@ def test_yaml_train_config_builds_a_32_channel_histn(tmp_path):
     config = tmp_path / "train.yaml"
     config.write_text(
         "source: {synthetic: {n_subjects: 1, n_trials: 2, stimulus_seconds: 8, baseline_seconds: 12}, via_files: false}\n"
-        "train:\n"
-        "  models:\n"
-        "    - name: histn\n"
-        "      hparams: {hierarchy: deap32, n_times: 128}\n"
-        "  windows: {record_seconds: 8}\n"
+        "models:\n"
+        "  - name: histn\n"
+        "    hparams: {hierarchy: deap32, n_times: 128}\n"
+        "    windows: {record_seconds: 8}\n"
     )
     cfg = load_config(config)
-    spec = cfg.train.models[0]
+    spec = cfg.models[0]
     model = build_model(spec.name, **spec.hparams)
     assert len(model.channels) == 32 and model.config.hierarchy == deap32_hierarchy()
     # The synthetic cohort is Emotiv-14: a DEAP-32 model's inputs cannot be cut from it.
     session = make_session(0, SyntheticConfig(n_subjects=1, n_trials=2, stimulus_seconds=8, baseline_seconds=12))
     with pytest.raises(DataError, match=r"EEG channels \[.*'FP1'.*\] are missing"):
-        model_inputs([session], cfg.train)
+        model_inputs([session], [spec])
