@@ -46,6 +46,7 @@ from rich.progress import (
 from biosig import __version__
 from biosig.cohort import run_cohort, sources_from_config, uses_cohort_cache
 from biosig.config import EvaluationConfig, ModelSpec, RunConfig
+from biosig.errors import DataError
 from biosig.evaluation.baseline import (
     FEATURE_PROTOCOLS,
     FEATURE_TASKS,
@@ -127,13 +128,14 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
         t0 = time.perf_counter()
         figures = _write_figures(features, feature_metrics, first, config, out)
         timings["figures"] = time.perf_counter() - t0
+    skipped: list[str] = []
     if config.deep_models:
-        deep_info = _deep_models(config, out, console, timings, metrics, frames, result, on_inputs)
+        deep_info = _deep_models(config, out, console, timings, metrics, frames, result, on_inputs, skipped)
         info["deep_models"] = deep_info
         if trials is None and result.inputs:
             meta = next(iter(result.inputs[0][1].values())).meta
             trials = trial_ratings(meta, config.evaluation.targets)
-    info["notes"] = _notes(config)
+    info["notes"] = _notes(config) + skipped
     predictions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     t0 = time.perf_counter()
     with console.status("statistics"):
@@ -211,8 +213,14 @@ def _deep_models(
     frames: list[pd.DataFrame],
     result: RunResult,
     on_inputs: InputsHook | None,
+    skipped: list[str],
 ) -> list[dict]:
-    """Train and score the deep models, one group per input-windows setting; returns their sizes for run_info."""
+    """Train and score the deep models, one group per input-windows setting; returns their sizes for run_info.
+
+    A group whose input windows cannot be cut from the source (e.g. trials shorter than its
+    ``record_seconds``) is skipped with a note appended to ``skipped`` when other models of the
+    run have results; with nothing else to report its error stands.
+    """
     info = []
     for windows, group in windows_groups(config.deep_models):
         names = ", ".join(s.name for s in group)
@@ -226,7 +234,13 @@ def _deep_models(
                     yield source()
                     progress.advance("subjects")
 
-            inputs = model_inputs(sessions(), group, config.preprocess)
+            try:
+                inputs = model_inputs(sessions(), group, config.preprocess)
+            except DataError as exc:
+                if not (config.feature_models or metrics):
+                    raise
+                skipped.append(f"{names}: skipped, their input windows cannot be cut from this source: {exc}")
+                continue
             if on_inputs is not None:
                 on_inputs(group, inputs)
             timings[f"windows: {names}"] = time.perf_counter() - t0
