@@ -153,9 +153,13 @@ def test_histn_and_dgcnn_beat_chance_on_binary_valence_and_arousal():
     assert len(predictions) == 2 * 2 * sum(len(f.test) for f in _folds(inputs, "valence", cfg))
 
 
-@pytest.mark.parametrize("model, epochs", [("histn", 15), ("dgcnn", 8)])
-def test_label_smoothing_raises_seq2hr_over_one_hot(inputs, model, epochs):
-    base = dict(FAST, models=(ModelSpec(name=model),), tasks=("five_class",), epochs=epochs)
+# HiSTN's comparison on one test fold per subject (about 9 trials) moved by up to 0.23 when the
+# trial-level folds changed which trials are held out (0.588 vs 0.535 before, 0.456 vs 0.686 after,
+# on arousal): two folds per subject give it twice the evidence (measured: valence 0.437 vs 0.393,
+# arousal 0.543 vs 0.510). The mechanism itself is pinned by tests/graph_models/test_trainer_targets.py.
+@pytest.mark.parametrize("model, epochs, folds", [("histn", 15, 2), ("dgcnn", 8, 1)])
+def test_label_smoothing_raises_seq2hr_over_one_hot(inputs, model, epochs, folds):
+    base = dict(FAST, models=(ModelSpec(name=model),), tasks=("five_class",), epochs=epochs, max_folds=folds)
     smooth, _ = run_experiment(inputs, run_config(label_mode="smoothing", **base))
     onehot, _ = run_experiment(inputs, run_config(label_mode="onehot", **base))
     for target in ("valence", "arousal"):
