@@ -20,7 +20,7 @@ import xarray as xr
 from scipy import stats
 
 from biosig.evaluation.statistics import holm
-from biosig.report.labels import target_label
+from biosig.report.labels import protocol_label, target_label, task_label
 
 
 def contrast_t_values(features: xr.Dataset, target: str, threshold: float, variable: str = "de") -> xr.DataArray:
@@ -136,8 +136,8 @@ def plot_confusion_matrices(metrics: dict, protocol: str, path: Path) -> Path:
                         color="white" if norm[i, j] > 0.5 else "black")
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
-        ax.set_title(f"{target} {task}", fontsize=9)
-    fig.suptitle(f"Confusion matrices ({protocol}, rows normalised)")
+        ax.set_title(f"{target_label(target)}: {task_label(task)}", fontsize=9)
+    fig.suptitle(f"Confusion matrices, {protocol_label(protocol)} (rows normalised)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -155,14 +155,15 @@ def plot_per_subject(metrics: dict, task: str, path: Path) -> Path:
         x = np.arange(len(subjects))
         for k, protocol in enumerate(protocols):
             scores = metrics[target][task][protocol]
-            ax.bar(x + k * width, [scores["per_subject"][s] for s in subjects], width, label=protocol)
+            values = [scores["per_subject"].get(s, np.nan) for s in subjects]
+            ax.bar(x + k * width, values, width, label=protocol_label(protocol))
             ax.axhline(scores["chance_f1_weighted"], color=f"C{k}", ls="--", lw=1)
         ax.set_xticks(x + width * (len(protocols) - 1) / 2, subjects, rotation=45, fontsize=8)
         ax.set_ylim(0, 1)
         ax.set_ylabel("weighted F1")
-        ax.set_title(f"{target} ({task}); dashed: chance")
-        ax.legend(fontsize=7)
+        ax.set_title(f"{target_label(target)}: {task_label(task)}; dashed: chance", fontsize=9)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=len(protocols))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # the legend sits below the axes
     plt.close(fig)
     return path
