@@ -11,7 +11,6 @@ model from a fold's checkpoint.
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,6 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.model_selection import StratifiedGroupKFold
 
 from biosig.config import (
     EvaluationConfig,
@@ -36,7 +34,7 @@ from biosig.evaluation.labels import corrected_labels, rating_bins, regression_t
 from biosig.evaluation.trial_folds import trial_fold_splits
 from graphs.models import EEGModel, build_model
 from graphs.training.deep_inputs import model_hparams, spec_inputs
-from graphs.training.splits import Fold, histn_blocks, loso_folds
+from graphs.training.splits import Fold, histn_blocks, loso_folds, with_validation_trials
 from graphs.training.trainer import (
     Inputs,
     fit,
@@ -209,14 +207,7 @@ def shared_trial_folds(
     label-stratified ``n_folds``-fold split of the training trials, with ``seed``).
     """
     labels, trials = np.asarray(labels), np.asarray(trials)
-    for name, train, test in trial_fold_splits(subjects, trials, labels, n_folds, seed):
-        inner = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-        if len(np.unique(trials[train])) < inner.n_splits:
-            raise DataError(f"{name}: too few training trials to hold out validation trials")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            fit, val = next(inner.split(train, labels[train], groups=trials[train]))
-        yield Fold(name, train[fit], train[val], test)
+    yield from with_validation_trials(trial_fold_splits(subjects, trials, labels, n_folds, seed), trials, labels, n_folds, seed)
 
 
 def make_fold_job(

@@ -20,7 +20,7 @@ Each yields :class:`Fold` objects over the rows (windows) of a cohort:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,7 +155,19 @@ def leave_trials_out(
     """
     labels = np.asarray(labels)
     trials = np.asarray(trials)
-    for name, train, test in subject_dependent_kfold(subjects, trials, labels, n_folds, seed):
+    yield from with_validation_trials(subject_dependent_kfold(subjects, trials, labels, n_folds, seed), trials, labels, n_folds, seed)
+
+
+def with_validation_trials(
+    splits: Iterable[tuple[str, np.ndarray, np.ndarray]], trials: np.ndarray, labels: np.ndarray, n_folds: int, seed: int
+) -> Iterator[Fold]:
+    """:class:`Fold` objects from ``(name, train, test)`` splits, validation trials drawn from each training side.
+
+    The validation trials are one fold of a label-stratified ``n_folds``-fold
+    split of the training trials (whole trials, about ``1 / n_folds`` of them),
+    drawn with ``seed``.
+    """
+    for name, train, test in splits:
         inner = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
         if len(np.unique(trials[train])) < inner.n_splits:
             raise DataError(f"{name}: too few training trials to hold out validation trials")
