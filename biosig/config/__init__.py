@@ -4,6 +4,7 @@ Every knob of the offline pipeline is named once here. The same objects drive
 the live pipeline later, so preprocessing and features mean the same thing
 offline and online. Sections: :mod:`biosig.config.data` (source,
 preprocessing, feature windows, features, cache, report),
+:mod:`biosig.config.trials` (trials and labels),
 :mod:`biosig.config.evaluation` (models, evaluation, training) and
 :mod:`biosig.config.loading` (:class:`RunConfig`, :func:`load_config` and the
 messages for keys that moved).
@@ -34,6 +35,7 @@ from biosig.config.evaluation import (
     TrainConfig,
     TrainWindowConfig,
 )
+from biosig.config.trials import LabelsConfig, RatingsTable, TableTrials, ThresholdEvents, TrialsConfig
 from biosig.config.loading import (
     MOVED_KEYS,
     RunConfig,
@@ -54,17 +56,22 @@ __all__ = [
     "FilterConfig",
     "FinetuneConfig",
     "IcaConfig",
+    "LabelsConfig",
     "ModelSpec",
     "PreprocessConfig",
     "Protocol",
+    "RatingsTable",
     "ReportConfig",
     "RunConfig",
     "SourceConfig",
     "StrictSection",
+    "TableTrials",
     "Target",
     "Task",
     "TrainConfig",
+    "ThresholdEvents",
     "TrainWindowConfig",
+    "TrialsConfig",
     "WindowConfig",
     "config_from_dict",
     "load_config",

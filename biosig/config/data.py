@@ -7,7 +7,7 @@ rejects unknown keys.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -65,13 +65,35 @@ class StrictSection(BaseModel):
 class SourceConfig(StrictSection):
     """Where sessions come from.
 
-    ``kind: synthetic`` builds the embedded cohort. With ``via_files: true``
+    ``kind: synthetic`` builds the embedded cohort (the default). The other
+    kinds read data under ``root``: ``files`` (every file matching
+    ``pattern``, read with :func:`biosig.io.read_session` and ``read``'s
+    options, grouped into subjects by the ``{subject}`` field), ``bids`` (a
+    BIDS dataset through mne-bids: ``task``, ``subjects``, ``sessions``,
+    ``runs``, ``datatype``) and the dataset kinds ``dreamer``, ``deap``,
+    ``seed``, ``wesad`` (the official downloads, through
+    :mod:`biosig.datasets`). :mod:`biosig.sources` makes the session sources.
+    With ``kind: synthetic`` and ``via_files: true``
     each session is first written as EDF (EEG) + CSV (ECG, EDA, trials) under
     ``files_dir`` (default: ``<report dir>/data``) and read back, so the main job
     exercises the file path of the pipeline.
     """
 
-    kind: Literal["synthetic"] = "synthetic"
+    kind: Literal["synthetic", "files", "bids", "dreamer", "deap", "seed", "wesad"] = "synthetic"
+    root: Path | None = Field(
+        None, description="The data: a folder (files, bids, seed, wesad, deap) or a file (dreamer's .mat); every kind but synthetic."
+    )
+    pattern: str | None = Field(
+        None,
+        description="files: a glob under root whose {name} fields are captured from each path, e.g. "
+        "'Subject{subject}_{session}.edf' or 'sub-{subject}/**/*.xdf'; {subject} groups files into subjects.",
+    )
+    read: dict[str, Any] = Field(default_factory=dict, description="files: options passed to biosig.io.read_session.")
+    subjects: tuple[str, ...] | None = Field(None, description="Only these subjects (ids as the source names them).")
+    task: str | None = Field(None, description="bids: the task.")
+    sessions: tuple[str, ...] | None = Field(None, description="bids: only these sessions.")
+    runs: tuple[str, ...] | None = Field(None, description="bids: only these runs.")
+    datatype: str = Field("eeg", description="bids: the datatype folder.")
     synthetic: SyntheticConfig = Field(
         SyntheticConfig(),
         description="The synthetic cohort. Bounds (memory and run time): n_subjects and n_trials <= 1000, "
@@ -80,6 +102,16 @@ class SourceConfig(StrictSection):
     )
     via_files: bool = True
     files_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _root_given(self) -> SourceConfig:
+        if self.kind != "synthetic" and self.root is None:
+            raise ValueError(f"source.root is required with kind: {self.kind} (the folder or file of the data)")
+        if self.kind == "files" and not self.pattern:
+            raise ValueError("source.pattern is required with kind: files, e.g. 'Subject{subject}_{session}.edf'")
+        if self.kind != "files" and (self.pattern or self.read):
+            raise ValueError("source.pattern and source.read apply to kind: files only")
+        return self
 
     @field_validator("synthetic")
     @classmethod

@@ -14,13 +14,15 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from biosig.config.data import MIN_HOP_SECONDS, MIN_WINDOW_SECONDS, StrictSection, check_window_schedule
 
-Target = Literal["valence", "arousal", "dominance"]
+#: A target: a rating (valence, arousal, dominance or any named numeric trial column) or ``condition``,
+#: the categorical label of each trial (binary with two classes, ``multiclass`` with more).
+Target = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 #: ``regression`` is run by the deep models only; the feature baseline skips it with a note.
 Task = Literal["binary", "five_class", "regression"]
 Protocol = Literal["within_subject", "histn_blocks", "loso"]

@@ -38,6 +38,7 @@ from biosig.config.evaluation import (
     ModelSpec,
     TrainConfig,
 )
+from biosig.config.trials import LabelsConfig, TrialsConfig
 from biosig.errors import ConfigError
 
 #: Keys of the former layout (``biosig run``'s ``evaluation`` and ``biosig train``'s ``train``) -> where they are now.
@@ -79,6 +80,8 @@ class RunConfig(StrictSection):
 
     name: str = "demo"
     source: SourceConfig = SourceConfig()
+    trials: TrialsConfig = TrialsConfig()
+    labels: LabelsConfig = LabelsConfig()
     preprocess: PreprocessConfig = PreprocessConfig()
     windows: WindowConfig = WindowConfig()
     features: FeatureConfig = FeatureConfig()
@@ -103,6 +106,8 @@ class RunConfig(StrictSection):
     def _feature_windows_bounded(cls, windows: WindowConfig, info: ValidationInfo) -> WindowConfig:
         source, preprocess = info.data.get("source"), info.data.get("preprocess")
         if source is None or preprocess is None:  # already reported
+            return windows
+        if source.kind != "synthetic":  # trial lengths are known only once the data are read
             return windows
         synthetic, base = source.synthetic, preprocess.baseline
         spans = [(synthetic.stimulus_seconds, "the stimulus")]
