@@ -49,6 +49,12 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "dominance",
 )
 
+#: Timing columns of a trial table (never NaN).
+TIMING_COLUMNS: tuple[str, ...] = TRIAL_COLUMNS[:5]
+
+#: The optional column with each trial's categorical label (a condition target).
+CONDITION = "condition"
+
 #: Rating targets a trial table carries.
 TARGETS: tuple[str, ...] = ("valence", "arousal", "dominance")
 
@@ -125,31 +131,52 @@ def empty_trials() -> pd.DataFrame:
 def validate_trials(trials: pd.DataFrame, subject: str) -> pd.DataFrame:
     """Check a trial table and return a clean copy with numeric columns.
 
+    The columns :data:`TRIAL_COLUMNS` come first; a rating is NaN where the
+    source has none (a condition-only experiment). Extra columns are kept
+    after them: ``condition`` (:data:`CONDITION`, the trial's categorical
+    label, a non-empty string) and any other numeric label (e.g. a rating of
+    another scale; NaN allowed). ``baseline_duration`` is 0 for a trial
+    without a baseline window.
+
     Raises :class:`~biosig.errors.DataError` naming the subject and the
     missing column, the non-numeric or NaN field, or the overlapping trial.
     """
     missing = [c for c in TRIAL_COLUMNS if c not in trials.columns]
     if missing:
         raise DataError(f"subject {subject}: trial table lacks columns {missing}")
-    out = trials.loc[:, list(TRIAL_COLUMNS)].reset_index(drop=True).copy()
-    for col in TRIAL_COLUMNS:
+    extra = [c for c in trials.columns if c not in TRIAL_COLUMNS]
+    out = trials.loc[:, [*TRIAL_COLUMNS, *extra]].reset_index(drop=True).copy()
+    for col in [*TRIAL_COLUMNS, *extra]:
+        if col == CONDITION:
+            continue
         values = pd.to_numeric(out[col], errors="coerce")
-        bad_rows = out.loc[values.isna(), "trial"].tolist()
+        invalid = values.isna() if col in TIMING_COLUMNS else values.isna() & out[col].notna()
+        bad_rows = out.loc[invalid, "trial"].tolist()
         if bad_rows:
             raise DataError(
                 f"subject {subject}: trial table column {col!r} is missing or not numeric "
                 f"for trials {bad_rows}"
             )
-        out[col] = values
+        out[col] = values.astype(float) if col != "trial" else values
+    if CONDITION in out.columns:
+        labels = out[CONDITION]
+        empty = labels.isna() | (labels.astype(str).str.strip() == "")
+        if empty.any():
+            raise DataError(f"subject {subject}: trials {out.loc[empty, 'trial'].tolist()} have no condition label")
+        out[CONDITION] = labels.astype(str)
     out["trial"] = out["trial"].astype(int)
     if out["trial"].duplicated().any():
         raise DataError(f"subject {subject}: duplicate trial numbers {out['trial'][out['trial'].duplicated()].tolist()}")
-    for col in ("baseline_duration", "stimulus_duration"):
-        if (out[col] <= 0).any():
-            raise DataError(
-                f"subject {subject}: {col} must be positive; trials "
-                f"{out.loc[out[col] <= 0, 'trial'].tolist()}"
-            )
+    if (out["stimulus_duration"] <= 0).any():
+        raise DataError(
+            f"subject {subject}: stimulus_duration must be positive; trials "
+            f"{out.loc[out['stimulus_duration'] <= 0, 'trial'].tolist()}"
+        )
+    if (out["baseline_duration"] < 0).any():
+        raise DataError(
+            f"subject {subject}: baseline_duration must not be negative; trials "
+            f"{out.loc[out['baseline_duration'] < 0, 'trial'].tolist()}"
+        )
     if (out[["baseline_onset", "stimulus_onset"]] < 0).to_numpy().any():
         raise DataError(f"subject {subject}: trial onsets must be >= 0 s")
     return out

@@ -34,7 +34,10 @@ def test_recording_shorter_than_trials_is_named():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"valence": np.nan}, r"column 'valence' is missing or not numeric for trials \[1\]"),
+        ({"stimulus_onset": np.nan}, r"column 'stimulus_onset' is missing or not numeric for trials \[1\]"),
+        ({"condition": ""}, r"trials \[1\] have no condition label"),
+        ({"heart_rate_rating": "x"}, r"column 'heart_rate_rating' is missing or not numeric"),
+        ({"baseline_duration": -1.0}, "baseline_duration must not be negative"),
         ({"arousal": "high"}, r"column 'arousal' is missing or not numeric"),
         ({"stimulus_duration": 0.0}, "stimulus_duration must be positive"),
         ({"baseline_onset": -1.0}, "onsets must be >= 0"),
@@ -43,6 +46,15 @@ def test_recording_shorter_than_trials_is_named():
 def test_bad_trial_fields_are_named(overrides, message):
     with pytest.raises(DataError, match=message):
         Session("S07", emotiv_raw(seconds=31.0), _trials(**overrides))
+
+
+def test_condition_only_trials_keep_their_labels_and_nan_ratings():
+    trials = _trials(valence=np.nan, arousal=np.nan, dominance=np.nan, baseline_duration=0.0, condition="rest", effort=2)
+    session = Session("S07", emotiv_raw(seconds=31.0), trials)
+    assert list(session.trials.columns[-2:]) == ["condition", "effort"]
+    assert session.trials.loc[0, "condition"] == "rest"
+    assert session.trials.loc[0, "effort"] == 2.0
+    assert session.trials[["valence", "arousal", "dominance"]].isna().all().all()
 
 
 def test_missing_column_and_duplicate_trials():
