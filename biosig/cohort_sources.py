@@ -11,7 +11,6 @@ around any picklable loader with :func:`file_identity` of the files it reads.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +20,8 @@ from biosig.config import RunConfig
 from biosig.datasets.synthetic import SyntheticConfig, make_session
 from biosig.errors import DataError
 from biosig.io.files import read_session_files, session_paths, write_session_files
+from biosig.io.written_sessions import manifest_path, record_written_session, reuse_written_session
 from biosig.session import Session
-
-#: Files up to this size are identified by a SHA-256 of their content, larger ones by path, size and mtime.
-CONTENT_HASH_MAX_BYTES = 1 << 20
-
 
 @runtime_checkable
 class SessionSource(Protocol):
@@ -47,28 +43,6 @@ class SessionSource(Protocol):
     def __call__(self) -> Session:
         """Load the session; raise :class:`~biosig.errors.BiosigError` on bad input."""
         ...
-
-
-def file_identity(path: str | Path) -> dict[str, Any]:
-    """Identity of one input file for cache keys.
-
-    Files up to :data:`CONTENT_HASH_MAX_BYTES` are identified by the SHA-256 of
-    their content (moving or touching them keeps the key); larger ones by
-    absolute path, size (bytes) and modification time (ns), which is cheap.
-
-    Raises
-    ------
-    DataError
-        If the file does not exist or cannot be read.
-    """
-    path = Path(path)
-    try:
-        stat = path.stat()
-        if stat.st_size <= CONTENT_HASH_MAX_BYTES:
-            return {"name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    except OSError as exc:
-        raise DataError(f"input file {path} cannot be read: {exc}") from None
-    return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 @dataclass(frozen=True)
@@ -95,11 +69,17 @@ class SyntheticSource:
         return {"kind": "synthetic", "config": settings, "index": self.index, "via_files": self.files_dir is not None}
 
     def __call__(self) -> Session:
+        if self.files_dir is not None:
+            reused = reuse_written_session(self.files_dir, self.name, self.identity())
+            if reused is not None:  # the same run's feature step wrote them (see biosig.io.written_sessions)
+                return reused
         session = make_session(self.index, self.config)
         if self.files_dir is None:
             return session
-        write_session_files(session, self.files_dir)
+        manifest_path(self.files_dir, self.name).unlink(missing_ok=True)
+        written = write_session_files(session, self.files_dir)
         truth = session.info
+        record_written_session(self.files_dir, self.name, self.identity(), truth, written)
         session = read_session_files(self.files_dir, session.subject)
         session.info = {**truth, **session.info}
         return session
