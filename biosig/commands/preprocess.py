@@ -4,8 +4,9 @@ Options override the config's ``cache`` section: ``--cache DIR`` (default
 ``cache.dir``, else ``<report.out_dir>/cache``), ``--workers N`` local
 processes, ``--scheduler tcp://host:8786`` a Dask cluster. The run's summary
 (computed, cached, skipped subjects and why, timings) is printed and written to
-``<cache>/runs/preprocess-<UTC time>.json``. Heavy libraries are imported inside
-the command so ``biosig --help`` stays fast.
+``<cache>/runs/preprocess-<UTC time>.json``. ``--set KEY=VALUE`` (repeatable)
+overrides any config value before validation (:mod:`biosig.config.overrides`).
+Heavy libraries are imported inside the command so ``biosig --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from biosig.commands._config_options import set_option
 
 console = Console()
 
@@ -31,6 +34,7 @@ def preprocess(
     cache: Path | None = typer.Option(
         None, "--cache", help="Cache folder (default: cache.dir, else <report dir>/cache)."
     ),
+    set_values: list[str] = set_option(),
 ) -> None:
     """Preprocess every subject and cache its features (Zarr); `biosig run` with the same cache reuses them."""
     from rich.progress import (
@@ -48,7 +52,7 @@ def preprocess(
     from biosig.signals import sigterm_as_interrupt
 
     try:
-        cfg = load_config(config)
+        cfg = load_config(config, set_values)
         overrides = {"dir": cache, "workers": workers, "scheduler": scheduler}
         settings = cfg.cache.model_copy(update={k: v for k, v in overrides.items() if v is not None})
         if settings.dir is None:

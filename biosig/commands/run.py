@@ -1,5 +1,7 @@
 """``biosig run CONFIG``: the main job, every configured model from the config's source to the report folder.
 
+``--set KEY=VALUE`` (repeatable) overrides one config value before validation
+(:mod:`biosig.config.overrides`); ``--out`` overrides ``report.out_dir``.
 Heavy libraries are imported inside the command so ``biosig --help`` stays fast.
 """
 
@@ -10,19 +12,22 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from biosig.commands._config_options import set_option
+
 console = Console()
 
 
 def run(
     config: Path = typer.Argument(..., help="YAML run configuration, e.g. configs/demo.yaml."),
     out: Path | None = typer.Option(None, "--out", help="Report folder; overrides report.out_dir."),
+    set_values: list[str] = set_option(),
 ) -> None:
     """Run the main job: cohort -> preprocessing -> features or windows -> every model's evaluation -> report."""
     from biosig.config import load_config
     from biosig.errors import BiosigError
 
     try:
-        cfg = load_config(config)
+        cfg = load_config(config, set_values)
         if out is not None:
             cfg = cfg.model_copy(update={"report": cfg.report.model_copy(update={"out_dir": out})})
         from graphs.training.runner import run as run_job

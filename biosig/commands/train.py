@@ -3,8 +3,9 @@
 The same runner as ``biosig run`` (:func:`graphs.training.runner.run_models`): every
 model of ``models`` x target x task x protocol x seed of ``evaluation``, deep
 models trained fold by fold as ``train`` says, with ``--workers`` and
-``--scheduler`` overriding ``train.workers`` and ``train.scheduler``. Written
-to the report folder (``--out``, default ``report.out_dir``): ``metrics.json``
+``--scheduler`` overriding ``train.workers`` and ``train.scheduler``, and
+``--set KEY=VALUE`` (repeatable, :mod:`biosig.config.overrides`) any config
+value. Written to the report folder (``--out``, default ``report.out_dir``): ``metrics.json``
 (``metrics[model][target][task][protocol]``), ``predictions.csv`` (one row per
 tested window), ``statistics.json`` (model comparisons, protocol gaps, the
 budget), ``run_info.json`` (config, sizes, timings, exported checkpoints),
@@ -29,6 +30,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from biosig.commands._config_options import set_option
+
 console = Console()
 
 
@@ -42,6 +45,7 @@ def train(
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786: folds train there (train.scheduler)."
     ),
+    set_values: list[str] = set_option(),
 ) -> None:
     """Train and evaluate the configured models under the configured protocols and report their scores."""
     from biosig.config import load_config
@@ -51,7 +55,7 @@ def train(
     from streaming.export import ExportResult, check_exportable, export_live_models
 
     try:
-        cfg = load_config(config)
+        cfg = load_config(config, set_values)
         overrides = {key: value for key, value in (("workers", workers), ("scheduler", scheduler)) if value is not None}
         update: dict = {"train": cfg.train.model_copy(update=overrides)} if overrides else {}
         if out is not None:

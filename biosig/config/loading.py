@@ -15,6 +15,7 @@ refused before anything is built from it.
 from __future__ import annotations
 
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from biosig.config.evaluation import (
     ModelSpec,
     TrainConfig,
 )
+from biosig.config.overrides import apply_overrides, mark_override_lines, parse_overrides
 from biosig.config.trials import LabelsConfig, TrialsConfig
 from biosig.errors import ConfigError
 
@@ -119,11 +121,14 @@ class RunConfig(StrictSection):
         return windows
 
 
-def load_config(path: str | Path) -> RunConfig:
-    """Read and validate a YAML run configuration.
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfig:
+    """Read and validate a YAML run configuration, with ``--set KEY=VALUE`` arguments applied first.
 
     Relative paths inside the file stay relative to the working directory.
-    Raises :class:`ConfigError` naming the file and every offending key.
+    ``overrides`` are written into the file's mapping before validation
+    (:mod:`biosig.config.overrides`), so they are checked as the file is.
+    Raises :class:`ConfigError` naming the file and every offending key; a
+    line about a key that ``--set`` gave ends with ``(from --set KEY=VALUE)``.
     """
     path = Path(path)
     try:
@@ -137,7 +142,13 @@ def load_config(path: str | Path) -> RunConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys, not {type(data).__name__}")
-    return config_from_dict(data, origin=str(path))
+    parsed = parse_overrides(overrides)
+    try:
+        return config_from_dict(apply_overrides(data, parsed), origin=str(path))
+    except ConfigError as exc:
+        if not parsed:
+            raise
+        raise ConfigError(mark_override_lines(str(exc), parsed)) from None
 
 
 def _safe_load_bounded(text: str, path: Path) -> Any:

@@ -13,6 +13,7 @@ section 2); epoch counts and sizes default to a few-minute CPU run.
 from __future__ import annotations
 
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from biosig.config import PreprocessConfig, WindowConfig
+from biosig.config.overrides import apply_overrides, mark_override_lines, parse_overrides
 from biosig.datasets.synthetic import SyntheticConfig
 from biosig.errors import ConfigError
 from biosig.features.eeg import DEFAULT_BANDS
@@ -272,13 +274,17 @@ class DistillConfig(_Strict):
         return self
 
 
-def load_distill_config(path: str | Path) -> DistillConfig:
-    """Read and validate a YAML ``biosig distill`` configuration.
+def load_distill_config(path: str | Path, overrides: Sequence[str] = ()) -> DistillConfig:
+    """Read and validate a YAML ``biosig distill`` configuration, with ``--set KEY=VALUE`` arguments applied first.
+
+    ``overrides`` are written into the file's mapping before validation
+    (:mod:`biosig.config.overrides`), so they are checked as the file is.
 
     Raises
     ------
     ConfigError
-        Missing or unreadable file, invalid YAML, or invalid keys/values (all listed, each by key path).
+        Missing or unreadable file, invalid YAML, a malformed ``--set``, or invalid keys/values (all listed,
+        each by key path; a line about a key that ``--set`` gave ends with ``(from --set KEY=VALUE)``).
     """
     path = Path(path)
     try:
@@ -289,7 +295,16 @@ def load_distill_config(path: str | Path) -> DistillConfig:
         raise ConfigError(f"config file {path} cannot be read: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
-    return distill_config_from_dict(data or {}, origin=str(path))
+    data = data or {}
+    parsed = parse_overrides(overrides)
+    if isinstance(data, dict):
+        data = apply_overrides(data, parsed)
+    try:
+        return distill_config_from_dict(data, origin=str(path))
+    except ConfigError as exc:
+        if not parsed:
+            raise
+        raise ConfigError(mark_override_lines(str(exc), parsed)) from None
 
 
 def distill_config_from_dict(data: Any, origin: str = "config") -> DistillConfig:
