@@ -27,7 +27,7 @@ class ThresholdEvents(StrictSection):
     channel: str
     threshold: float
     edge: Literal["rising", "falling"] = "rising"
-    min_gap: float = Field(1.0, ge=0, description="Seconds; crossings closer than this to the previous event are ignored.")
+    min_gap: float = Field(1.0, ge=0, description="Seconds; crossings this close to the previous event are ignored.")
     name: str = Field("onset", description="The event name the crossings get (a key of trials.event_id, if given).")
 
 
@@ -35,17 +35,43 @@ class TableTrials(StrictSection):
     """A table (CSV, TSV or XLSX) of onset, duration and label per subject (``trials.from: table``).
 
     Onsets are seconds from the recording's start, or times of day (``HH:MM[:SS]``)
-    when ``time_of_day`` is true, converted with the recording's start time.
+    when ``time_of_day`` is true, converted with the recording's start time
+    (its ``meas_date``, UTC; a time without AM/PM is placed on the half-day
+    nearest the recording's start). The end is ``end_column`` when set, else
+    onset + ``duration_column`` (s).
+
+    ``layout`` says how the table is laid out:
+
+    * ``rows``: one row per trial, with the columns ``subject_column``,
+      ``onset_column``, ``duration_column`` or ``end_column`` and ``label_column``;
+    * ``subject_rows``: one row per subject under a two-row header (a task
+      log): the first header row names each trial's label above its columns
+      (a merged cell; an empty cell continues the label on its left) and
+      ``subject_column``; the second says which column holds the onset (cells
+      equal to ``onset_column``, e.g. ``Start``) and which the end
+      (``end_column``, e.g. ``End``) or the duration (``duration_column``).
+      ``label_column`` is not used.
+
+    ``keep_labels`` keeps only the trials with these labels (before
+    ``labels.map``); the others are left out with a note in the session's warnings.
     """
 
     path: Path = Field(description="The table; relative paths are relative to the working directory.")
     sheet: str | int | None = Field(None, description="XLSX sheet (name or 0-based index); default the first.")
+    layout: Literal["rows", "subject_rows"] = "rows"
     subject_column: str = "subject"
     onset_column: str = "onset"
     duration_column: str | None = Field("duration", description="Seconds; null: end_column gives the end.")
     end_column: str | None = None
     label_column: str = "label"
     time_of_day: bool = False
+    keep_labels: tuple[str, ...] | None = Field(None, description="Trial labels to keep; default all.")
+
+    @model_validator(mode="after")
+    def _has_end(self) -> TableTrials:
+        if self.duration_column is None and self.end_column is None:
+            raise ValueError("trials.table needs duration_column or end_column")
+        return self
 
 
 class TrialsConfig(StrictSection):
