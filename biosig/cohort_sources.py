@@ -5,8 +5,10 @@ A *session source* is a small picklable object that loads one subject's
 cache key (protocol :class:`SessionSource`). Dataset adapters plug in by
 providing sources: :class:`SyntheticSource`, :class:`SessionFilesSource`
 (EDF + CSV folders of :mod:`biosig.io.files`), or :class:`CallableSource`
-around any picklable loader with :func:`file_identity` of the files it reads.
-:func:`sources_from_config` makes the sources of a run configuration.
+around any picklable loader with :func:`~biosig.sources.identity.file_identity`
+of the files it reads; the sources of recorded data (``files``, ``bids`` and
+the dataset kinds) are in :mod:`biosig.sources`. :func:`sources_from_config`
+makes the sources of a run configuration.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from biosig.config import RunConfig
 from biosig.datasets.synthetic import SyntheticConfig, make_session
-from biosig.errors import DataError
 from biosig.io.files import read_session_files, session_paths, write_session_files
 from biosig.io.written_sessions import manifest_path, record_written_session, reuse_written_session
 from biosig.session import Session
+from biosig.sources import bids_sources, dataset_sources, files_sources
+from biosig.sources.identity import CONTENT_HASH_MAX_BYTES as CONTENT_HASH_MAX_BYTES
+from biosig.sources.identity import file_identity
+
 
 @runtime_checkable
 class SessionSource(Protocol):
@@ -125,12 +130,26 @@ class CallableSource:
 
 
 def sources_from_config(config: RunConfig, files_dir: Path) -> list[SessionSource]:
-    """The sources of the configured ``source`` section.
+    """The sources of the configured ``source`` section, one per subject, by ``source.kind``.
 
-    ``files_dir`` is where ``via_files`` writes the session files when
-    ``source.files_dir`` is not set.
+    ``synthetic``: :class:`SyntheticSource`; ``files_dir`` is where
+    ``via_files`` writes the session files when ``source.files_dir`` is not
+    set. ``files``, ``bids``, ``dreamer``, ``deap``, ``seed``, ``wesad``: the
+    sources of :mod:`biosig.sources` (``files_dir`` unused).
+
+    Raises
+    ------
+    ConfigError
+        The data under ``source.root`` do not fit the configuration (no file
+        matches the pattern, a field cannot be captured, unknown subjects...).
     """
     src = config.source
+    if src.kind == "files":
+        return list(files_sources(config))
+    if src.kind == "bids":
+        return list(bids_sources(config))
+    if src.kind != "synthetic":
+        return list(dataset_sources(config))
     via = (src.files_dir or files_dir) if src.via_files else None
     return [SyntheticSource(k, src.synthetic, via) for k in range(src.synthetic.n_subjects)]
 

@@ -167,7 +167,7 @@ def test_file_identity_content_for_small_files_stat_for_large(tmp_path, monkeypa
     small = file_identity(path)
     os.utime(path, ns=(1, 1))
     assert file_identity(path) == small  # touching a small file keeps its key
-    monkeypatch.setattr("biosig.cohort_sources.CONTENT_HASH_MAX_BYTES", 10)
+    monkeypatch.setattr("biosig.sources.identity.CONTENT_HASH_MAX_BYTES", 10)
     large = file_identity(path)
     assert large == {"path": str(path.resolve()), "size": 100, "mtime_ns": 1}
     os.utime(path, ns=(2, 2))
