@@ -13,7 +13,8 @@ so the deep models of a run hold out the same trials. With
 ``evaluation.permutations`` the whole fold loop is rerun on trial-level
 shuffled labels (:func:`~biosig.evaluation.chance.permutation_chance`) and the
 entry gains ``permutation`` (:meth:`~biosig.evaluation.chance.PermutationChance.to_dict`
-of the subject-mean ``f1_weighted``).
+of the subject-mean ``f1_weighted``). A ``condition`` target is classified
+into its conditions (:mod:`biosig.evaluation.targets`); binary tasks add ROC AUC.
 """
 
 from __future__ import annotations
@@ -32,14 +33,15 @@ from threadpoolctl import threadpool_limits
 
 from biosig.config import EvaluationConfig
 from biosig.evaluation.chance import permutation_chance
-from biosig.evaluation.metrics import classification_scores
+from biosig.evaluation.metrics import classification_scores, subject_roc_auc
 from biosig.evaluation.protocols import Split, leave_one_subject_out
+from biosig.evaluation.targets import TargetTask, condition_labels, protocol_skip, target_tasks
 from biosig.evaluation.trial_folds import trial_fold_splits
 from biosig.features.extract import feature_matrix
 
 #: Protocols of :class:`~biosig.config.EvaluationConfig` the feature baseline runs (``within_subject``: k-fold of whole trials).
 FEATURE_PROTOCOLS: tuple[str, ...] = ("within_subject", "loso")
-#: Tasks it runs (a classifier: no regression).
+#: Tasks it runs on rating targets (a classifier: no regression); a condition target has its own.
 FEATURE_TASKS: tuple[str, ...] = ("binary", "five_class")
 
 
@@ -84,18 +86,59 @@ def predict_folds(
     x: np.ndarray, y: np.ndarray, splits: Iterable[Split], C: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold predictions of the classifier (inverse L2 strength ``C``) and of the chance reference, ``(n_windows,)`` each."""
+    pred, chance, _expected = fold_predictions(x, y, splits, C, seed)
+    return pred, chance
+
+
+def fold_predictions(
+    x: np.ndarray, y: np.ndarray, splits: Iterable[Split], C: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`predict_folds` plus the probability-weighted class label, ``(n_windows,)`` each.
+
+    The third array is ``predict_proba @ classes`` of each test row: for
+    classes 0/1 the probability of class 1 (what ROC AUC ranks by).
+    """
     pred = np.full(len(y), -1)
     chance = np.full(len(y), -1)
+    expected = np.full(len(y), np.nan)
     for _fold, train, test in splits:
         classes = np.unique(y[train])
         if len(classes) == 1:
             # A subject who rated every training trial alike: the only honest guess is that class.
             pred[test] = classes[0]
+            expected[test] = classes[0]
         else:
-            pred[test] = make_classifier(C, seed).fit(x[train], y[train]).predict(x[test])
+            model = make_classifier(C, seed).fit(x[train], y[train])
+            pred[test] = model.predict(x[test])
+            expected[test] = model.predict_proba(x[test]) @ model.classes_
         dummy = DummyClassifier(strategy="stratified", random_state=seed)
         chance[test] = dummy.fit(x[train], y[train]).predict(x[test])
-    return pred, chance
+    return pred, chance, expected
+
+
+def feature_plan(features: xr.Dataset, cfg: EvaluationConfig) -> tuple[list[TargetTask], list[str]]:
+    """The target x task combinations the baseline runs on ``features`` and notes on the targets it skips.
+
+    Rating targets take the configured tasks it supports (:data:`FEATURE_TASKS`),
+    the condition target its own (:func:`~biosig.evaluation.targets.target_tasks`).
+    """
+    plan: list[TargetTask] = []
+    notes: list[str] = []
+    tasks = [t for t in cfg.tasks if t in FEATURE_TASKS]
+    for target in cfg.targets:
+        values = features[target].values if target in features.variables else None
+        combos, skipped = target_tasks(target, values, tasks)
+        plan += combos
+        notes += skipped
+    return plan, notes
+
+
+def target_labels(features: xr.Dataset, combo: TargetTask, threshold: float) -> np.ndarray:
+    """Class label per window ``(n_windows,)``: condition indices, or :func:`labels_for` of the ratings."""
+    values = features[combo.target].values
+    if combo.classes is not None:
+        return condition_labels(values, combo.classes)
+    return labels_for(values, combo.task, threshold)
 
 
 def evaluate_cohort(
@@ -104,62 +147,94 @@ def evaluate_cohort(
     C: float,
     seed: int,
     on_step: Callable[[str], None] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """Evaluate the baseline (inverse L2 strength ``C``) with one ``seed`` on every target, task and protocol it runs.
+
+    Targets and tasks follow :func:`feature_plan`; a protocol that cannot run
+    on the cohort (:func:`~biosig.evaluation.targets.protocol_skip`) is left
+    out. What is skipped, and binary entries whose ROC AUC is undefined for a
+    subject, are appended to ``notes`` when given.
 
     Returns
     -------
     metrics
         ``metrics[target][task][protocol]`` -> dict of scores (see
         :func:`biosig.evaluation.metrics.classification_scores`) plus
-        ``chance_f1_weighted``.
+        ``chance_f1_weighted``; binary tasks add ``roc_auc``
+        (:func:`~biosig.evaluation.metrics.subject_roc_auc`), condition
+        targets ``classes`` (the condition of each class index).
     predictions
         One row per window and combination: subject, trial, t_start, target,
-        task, protocol, fold, y_true, y_pred.
+        task, protocol, fold, y_true, y_pred, expected (probability-weighted
+        class label; binary: the probability of class 1).
     """
     x, _names = feature_matrix(features)
     metrics: dict = {}
     frames = []
+    plan, skipped = feature_plan(features, cfg)
+    subjects, trials = features["subject"].values, features["trial"].values
     # These fits are small (thousands x ~80): multi-threaded BLAS only adds
     # synchronisation, measured 10-100x slower on 2 busy cores than one thread.
     with threadpool_limits(limits=1):
-        for target in cfg.targets:
-            for task in (t for t in cfg.tasks if t in FEATURE_TASKS):
-                y = labels_for(features[target].values, task, cfg.threshold)
-                for protocol in (p for p in cfg.protocols if p in FEATURE_PROTOCOLS):
-                    if on_step is not None:
-                        on_step(f"{target} {task} {protocol}")
-                    scores, pred, folds = _evaluate_one(x, y, features, task, protocol, cfg, C, seed)
-                    metrics.setdefault(target, {}).setdefault(task, {})[protocol] = scores
-                    frames.append(
-                        pd.DataFrame(
-                            {
-                                "subject": features["subject"].values,
-                                "trial": features["trial"].values,
-                                "t_start": features["t_start"].values,
-                                "target": target,
-                                "task": task,
-                                "protocol": protocol,
-                                "fold": folds,
-                                "y_true": y,
-                                "y_pred": pred,
-                            }
-                        )
+        for combo in plan:
+            target, task = combo.target, combo.task
+            y = target_labels(features, combo, cfg.threshold)
+            strata = features[target].values if combo.classes is not None else y
+            for protocol in (p for p in cfg.protocols if p in FEATURE_PROTOCOLS):
+                reason = protocol_skip(protocol, subjects, trials, strata, cfg.n_folds, combo.classes is not None)
+                if reason is not None:
+                    skipped.append(f"{target} {task}: {reason}")
+                    continue
+                if on_step is not None:
+                    on_step(f"{target} {task} {protocol}")
+                scores, pred, expected, folds = _evaluate_one(x, y, features, combo, protocol, cfg, C, seed)
+                if scores.get("roc_auc_undefined"):
+                    skipped.append(
+                        f"{target} {task} {protocol}: ROC AUC undefined (NaN) for subjects {scores['roc_auc_undefined']}, "
+                        "whose tested windows hold one class only"
                     )
-    return metrics, pd.concat(frames, ignore_index=True)
+                metrics.setdefault(target, {}).setdefault(task, {})[protocol] = scores
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "subject": subjects,
+                            "trial": trials,
+                            "t_start": features["t_start"].values,
+                            "target": target,
+                            "task": task,
+                            "protocol": protocol,
+                            "fold": folds,
+                            "y_true": y,
+                            "y_pred": pred,
+                            "expected": expected,
+                        }
+                    )
+                )
+    if notes is not None:
+        notes += [n for n in skipped if n not in notes]
+    return metrics, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _evaluate_one(
-    x: np.ndarray, y: np.ndarray, features: xr.Dataset, task: str, protocol: str, cfg: EvaluationConfig, C: float, seed: int
-) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Scores, out-of-fold predictions and fold names ``(n_windows,)`` of one combination (and its permutations)."""
+    x: np.ndarray, y: np.ndarray, features: xr.Dataset, combo: TargetTask, protocol: str, cfg: EvaluationConfig, C: float, seed: int
+) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    """Scores, out-of-fold predictions and expected labels, and fold names ``(n_windows,)`` of one combination."""
     subjects = features["subject"].values
-    class_labels = [0, 1] if task == "binary" else [1, 2, 3, 4, 5]
+    task = combo.task
+    if combo.classes is not None:
+        class_labels = list(range(len(combo.classes)))
+    else:
+        class_labels = [0, 1] if task == "binary" else [1, 2, 3, 4, 5]
     # The folds are cut once from the true labels; every permutation reuses them.
     splits = list(splits_for(protocol, features, y, cfg.n_folds, seed))
-    pred, chance = predict_folds(x, y, splits, C, seed)
+    pred, chance, expected = fold_predictions(x, y, splits, C, seed)
     scores = classification_scores(y, pred, subjects, class_labels)
     scores["chance_f1_weighted"] = classification_scores(y, chance, subjects, class_labels)["f1_weighted"]
+    if task == "binary":
+        scores.update(subject_roc_auc(y, expected, subjects))
+    if combo.classes is not None:
+        scores["classes"] = list(combo.classes)
     if cfg.permutations:
 
         def evaluate(labels: np.ndarray) -> float:
@@ -173,4 +248,4 @@ def _evaluate_one(
     folds = np.empty(len(y), dtype=object)
     for name, _train, test in splits:
         folds[test] = name
-    return scores, pred, folds
+    return scores, pred, expected, folds

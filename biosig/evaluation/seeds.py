@@ -20,6 +20,8 @@ import numpy as np
 def combine_seeds(per_seed: dict[int, dict]) -> dict:
     """Merge ``metrics[model][target][task][protocol]`` of each seed into one such tree (module docstring)."""
     seeds = list(per_seed)
+    if not seeds:
+        return {}  # nothing ran (every combination skipped)
     if len(seeds) == 1:
         return per_seed[seeds[0]]
     combined: dict = {}

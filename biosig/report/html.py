@@ -35,7 +35,7 @@ from biosig.report.html_tables import (
     preprocessing_table,
     results_table,
 )
-from biosig.report.labels import model_label, protocol_label, task_label, target_label
+from biosig.report.labels import entry_classes, model_label, protocol_label, task_label, target_label
 from biosig.report.plots import plot_contrast_topomaps
 from biosig.report.score_figures import plot_confusion_counts, plot_subject_scores, subject_scores
 
@@ -112,7 +112,9 @@ def _add_scores(report: mne.Report, metrics: Mapping, threshold: float, tmp: Pat
         tasks = list(dict.fromkeys(task for tasks in by_target.values() for task in tasks))
         for task in tasks:
             path = plot_subject_scores(by_target, model, task, tmp / f"subjects_{model}_{task}.png", threshold)
-            report.add_image(path, f"{model_label(model)}: {task_label(task, threshold)}", **_place("subjects"),
+            with_task = [by_protocol for by_task in by_target.values() for t, by_protocol in by_task.items() if t == task]
+            classes = entry_classes(with_task[0]) if len(with_task) == 1 else None
+            report.add_image(path, f"{model_label(model)}: {task_label(task, threshold, classes)}", **_place("subjects"),
                              caption=_missing_caption(by_target, task, threshold) or None)
         protocols = list(dict.fromkeys(p for tasks in by_target.values() for ps in tasks.values() for p in ps))
         for protocol in protocols:

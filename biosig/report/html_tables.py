@@ -108,7 +108,7 @@ def results_table(metrics: Mapping, threshold: float = 3.0) -> str:
     for model, target, task, protocol, entry in _entries(metrics):
         metric = entry_metric(entry)
         rows.append(
-            [escape(model_label(model)), escape(target_label(target)), escape(task_label(task, threshold)),
+            [escape(model_label(model)), escape(target_label(target)), escape(task_label(task, threshold, entry.get("classes"))),
              escape(protocol_label(protocol)), escape(metric_label(metric)), *_score_cells(entry, metric)]
         )
     header = ["model", "target", "task", "protocol", "score", "mean over subjects [95% interval]", "subjects",
@@ -137,7 +137,8 @@ def comparisons_tables(statistics: Mapping | None, threshold: float = 3.0) -> st
     comparisons = statistics.get("comparisons") or []
     if comparisons:
         rows = [
-            [escape(f"{target_label(c['target'])}, {task_label(c['task'], threshold)}, {protocol_label(c['protocol'])}"),
+            [escape(f"{target_label(c['target'])}, {task_label(c['task'], threshold, c.get('classes'))}, "
+                    f"{protocol_label(c['protocol'])}"),
              escape(metric_label(c.get("metric", "f1_weighted"))), escape(model_label(pair["a"])),
              escape(model_label(pair["b"])), fmt(pair.get("median_difference")), fmt(pair.get("statistic"), 1),
              p_value(pair.get("p_value")), p_value(pair.get("p_holm")), str(pair.get("n", "-"))]
@@ -151,7 +152,8 @@ def comparisons_tables(statistics: Mapping | None, threshold: float = 3.0) -> st
     gaps = statistics.get("protocol_gaps") or []
     if gaps:
         rows = [
-            [escape(model_label(g["model"])), escape(f"{target_label(g['target'])}, {task_label(g['task'], threshold)}"),
+            [escape(model_label(g["model"])),
+             escape(f"{target_label(g['target'])}, {task_label(g['task'], threshold, g.get('classes'))}"),
              escape(protocol_label(g["a"])), escape(protocol_label(g["b"])), fmt(g.get("median_difference")),
              fmt(g.get("statistic"), 1), p_value(g.get("p_value")), str(g.get("n", "-"))]
             for g in gaps

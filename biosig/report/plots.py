@@ -20,7 +20,7 @@ import xarray as xr
 from scipy import stats
 
 from biosig.evaluation.statistics import holm
-from biosig.report.labels import protocol_label, target_label, task_label
+from biosig.report.labels import class_names, entry_classes, protocol_label, target_label, task_label
 
 
 def contrast_t_values(features: xr.Dataset, target: str, threshold: float, variable: str = "de") -> xr.DataArray:
@@ -127,7 +127,11 @@ def plot_confusion_matrices(metrics: dict, protocol: str, path: Path) -> Path:
         norm = mat / np.maximum(mat.sum(axis=1, keepdims=True), 1)
         ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
         ticks = range(len(cm["labels"]))
-        names = ["low", "high"] if task == "binary" else [str(v) for v in cm["labels"]]
+        classes = metrics[target][task][protocol].get("classes")
+        if classes:
+            names = class_names(task, cm["labels"], classes=classes)
+        else:
+            names = ["low", "high"] if task == "binary" else [str(v) for v in cm["labels"]]
         ax.set_xticks(ticks, names)
         ax.set_yticks(ticks, names)
         for i in ticks:
@@ -136,7 +140,7 @@ def plot_confusion_matrices(metrics: dict, protocol: str, path: Path) -> Path:
                         color="white" if norm[i, j] > 0.5 else "black")
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
-        ax.set_title(f"{target_label(target)}: {task_label(task)}", fontsize=9)
+        ax.set_title(f"{target_label(target)}: {task_label(task, classes=classes)}", fontsize=9)
     fig.suptitle(f"Confusion matrices, {protocol_label(protocol)} (rows normalised)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -161,7 +165,8 @@ def plot_per_subject(metrics: dict, task: str, path: Path) -> Path:
         ax.set_xticks(x + width * (len(protocols) - 1) / 2, subjects, rotation=45, fontsize=8)
         ax.set_ylim(0, 1)
         ax.set_ylabel("weighted F1")
-        ax.set_title(f"{target_label(target)}: {task_label(task)}; dashed: chance", fontsize=9)
+        classes = entry_classes(metrics[target][task])
+        ax.set_title(f"{target_label(target)}: {task_label(task, classes=classes)}; dashed: chance", fontsize=9)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=len(protocols))
     fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")  # the legend sits below the axes

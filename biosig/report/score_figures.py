@@ -126,7 +126,8 @@ def subject_scores_figure(by_target: dict, model: str, task: str, threshold: flo
         if metric in UNIT_SCORES:
             ax.set_ylim(0, 1)
         ax.set_ylabel(metric_label(metric))
-        ax.set_title(f"{target_label(target)}, {task_label(task, threshold)}: {metric_label(metric)} per subject")
+        words = task_label(task, threshold, entries[0].get("classes"))
+        ax.set_title(f"{target_label(target)}, {words}: {metric_label(metric)} per subject")
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, fontsize=7, frameon=False)
     fig.suptitle(model_label(model))
     fig.tight_layout()
@@ -172,16 +173,17 @@ def plot_confusion_counts(by_target: dict, model: str, protocol: str, path: Path
         share = mat / np.maximum(mat.sum(axis=1, keepdims=True), 1)
         ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
         ticks = range(len(labels))
-        names = class_names(task, labels, threshold)
+        classes = by_target[target][task][protocol].get("classes")
+        names = class_names(task, labels, threshold, classes)
         ax.set_xticks(ticks, names, fontsize=8)
         ax.set_yticks(ticks, names, fontsize=8)
         for i in ticks:
             for j in ticks:
                 ax.text(j, i, f"{int(mat[i, j])}\n{share[i, j]:.0%}", ha="center", va="center", fontsize=7.5,
                         color="white" if share[i, j] > 0.5 else "black")
-        ax.set_xlabel(f"predicted {class_axis_label(task, target)}", fontsize=8)
-        ax.set_ylabel(f"true {class_axis_label(task, target)}", fontsize=8)
-        ax.set_title(entry_title(target, task, threshold=threshold), fontsize=9)
+        ax.set_xlabel(f"predicted {class_axis_label(task, target, classes)}", fontsize=8)
+        ax.set_ylabel(f"true {class_axis_label(task, target, classes)}", fontsize=8)
+        ax.set_title(entry_title(target, task, threshold=threshold, classes=classes), fontsize=9)
     fig.suptitle(f"{model_label(model)}, {protocol_label(protocol)}: window counts (colour: share of the true row)")
     fig.tight_layout()
     fig.savefig(path, dpi=100, bbox_inches="tight")

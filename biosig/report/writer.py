@@ -87,7 +87,7 @@ def render_markdown(metrics: dict, run_info: dict, figures: dict[str, str]) -> s
                         f"{s[k]:.3f}" if k in s else "-"
                         for k in ("balanced_accuracy", "chance_f1_weighted", "ccc", "rmse")
                     )
-                    words = [model_label(model), target_label(target), task_label(task, threshold),
+                    words = [model_label(model), target_label(target), task_label(task, threshold, s.get("classes")),
                              protocol_label(protocol)]
                     lines.append(f"| {' | '.join(words)} | {f1} | {rest} |")
     lines += [

@@ -59,8 +59,10 @@ from biosig.evaluation.labels import (
     ratings_from_targets,
     regression_targets,
 )
+from biosig.evaluation.metrics import subject_roc_auc
 from biosig.evaluation.regression_metrics import subject_mean_regression_scores
 from biosig.evaluation.seeds import combine_seeds
+from biosig.evaluation.targets import TargetTask, condition_labels, protocol_skip, target_tasks
 from biosig.executor import Executor
 from graphs.models import build_model, count_parameters
 from graphs.training.deep_inputs import (
@@ -104,6 +106,7 @@ def run_experiment(
     models: Sequence[ModelSpec] | None = None,
     on_step: Callable[[str], None] | None = None,
     progress: RunProgress | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """Train and score every deep model x target x task x protocol, once per evaluation seed.
 
@@ -122,6 +125,8 @@ def run_experiment(
         Called with ``"<model> <target> <task> <protocol> seed <seed>"`` before each combination.
     progress
         Bars for the combinations, folds and epochs (:class:`~graphs.training.progress.RunProgress`).
+    notes
+        When given, what is skipped (:func:`deep_plan`) is appended to it.
 
     Returns
     -------
@@ -141,18 +146,14 @@ def run_experiment(
     check_models(models)
     per_seed: dict[int, dict] = {}
     frames = []
-    plan = [
-        (seed, spec, target, task, protocol)
-        for seed in config.evaluation.seeds
-        for spec in models
-        for target in config.evaluation.for_model(spec).targets
-        for task in config.evaluation.for_model(spec).tasks
-        for protocol in config.evaluation.for_model(spec).protocols
-    ]
+    plan, skipped = deep_plan(inputs, config, models)
+    if notes is not None:
+        notes += [n for n in skipped if n not in notes]
     if progress is not None:
         progress.start("combinations", "deep models: combinations", len(plan))
     with Executor(workers=config.train.workers, scheduler=config.train.scheduler) as executor:
-        for seed, spec, target, task, protocol in plan:
+        for seed, spec, combo, protocol in plan:
+            target, task = combo.target, combo.task
             metrics = per_seed.setdefault(seed, {})
             kind = input_kind(spec.name)
             if kind not in inputs:
@@ -160,12 +161,10 @@ def run_experiment(
             step = f"{spec.name} {target} {task} {protocol} seed {seed}"
             if on_step is not None:
                 on_step(step)
-            n_classes = 1 if task == "regression" else N_CLASSES[task]
+            n_classes = 1 if task == "regression" else combo.n_classes or N_CLASSES[task]
             head = {"n_outputs": n_classes, "output": output_head(task)}
             n_params = count_parameters(build_model(spec.name, **head, **model_hparams(spec, inputs[kind]))).trainable
-            scores, frame = _run_combination(
-                executor, inputs[kind], spec, target, task, protocol, config, seed, progress
-            )
+            scores, frame = _run_combination(executor, inputs[kind], spec, combo, protocol, config, seed, progress)
             scores["parameters"] = n_params
             metrics.setdefault(spec.name, {}).setdefault(target, {}).setdefault(task, {})[protocol] = scores
             frames.append(frame.assign(model=spec.name, target=target, task=task, protocol=protocol, seed=seed))
@@ -175,8 +174,55 @@ def run_experiment(
     return combine_seeds(per_seed), predictions
 
 
-def task_labels(ratings: np.ndarray, task: str, cfg: EvaluationConfig, target: str) -> tuple[np.ndarray, int]:
-    """``(y, n_classes)`` of a task from ratings ``(n_windows,)``: class indices, or regression targets and 1."""
+def deep_plan(
+    inputs: dict[str, WindowSet], config: RunConfig, models: Sequence[ModelSpec]
+) -> tuple[list[tuple[int, ModelSpec, TargetTask, str]], list[str]]:
+    """``(seed, model, target x task, protocol)`` to run, and notes on what cannot run on these windows.
+
+    Rating targets take each model's tasks, the condition target its own
+    (:func:`~biosig.evaluation.targets.target_tasks`); ``within_subject`` and
+    ``loso`` are checked by :func:`~biosig.evaluation.targets.protocol_skip`.
+    """
+    meta = next(iter(inputs.values())).meta
+    plan, notes = [], []
+    for spec in models:
+        own = config.evaluation.for_model(spec)
+        runs = []
+        for target in own.targets:
+            values = meta[target].to_numpy() if target in meta else None
+            combos, skipped = target_tasks(target, values, own.tasks)
+            notes += [f"{spec.name}: {n}" for n in skipped]
+            for combo in combos:
+                strata = values if combo.classes is not None else _strata(values, combo.task, own, target)
+                for protocol in own.protocols:
+                    reason = protocol_skip(
+                        protocol, meta["subject"].to_numpy(), meta["trial"].to_numpy(), strata, own.n_folds,
+                        combo.classes is not None,
+                    )
+                    if reason is None:
+                        runs.append((combo, protocol))
+                    else:
+                        notes.append(f"{spec.name}: {target} {combo.task}: {reason}")
+        plan += [(seed, spec, combo, protocol) for seed in config.evaluation.seeds for combo, protocol in runs]
+    return plan, list(dict.fromkeys(notes))
+
+
+def _strata(ratings: np.ndarray, task: str, cfg: EvaluationConfig, target: str) -> np.ndarray:
+    """The classes folds stratify on: the task's class labels, or the rating bins of regression."""
+    if task == "regression":
+        return rating_bins(ratings, cfg.rating_range, name=target)
+    return task_labels(ratings, task, cfg, target)[0]
+
+
+def task_labels(
+    ratings: np.ndarray, task: str, cfg: EvaluationConfig, target: str, classes: Sequence[str] | None = None
+) -> tuple[np.ndarray, int]:
+    """``(y, n_classes)`` of a task from ratings ``(n_windows,)``: class indices, or regression targets and 1.
+
+    A condition target (``classes`` given): the conditions' indices in ``classes``.
+    """
+    if classes is not None:
+        return condition_labels(ratings, classes), len(classes)
     if task == "regression":
         return regression_targets(ratings, cfg.rating_range, name=target), 1
     return class_labels(ratings, task, cfg.threshold, name=target), N_CLASSES[task]
@@ -186,8 +232,7 @@ def _run_combination(
     executor: Executor,
     data: WindowSet,
     spec: ModelSpec,
-    target: str,
-    task: str,
+    combo: TargetTask,
     protocol: str,
     config: RunConfig,
     seed: int,
@@ -195,14 +240,15 @@ def _run_combination(
 ) -> tuple[dict, pd.DataFrame]:
     """One combination: its folds (cut once from the true labels), scores, and permutation reruns if configured."""
     cfg = config.evaluation.for_model(spec)
+    target, task = combo.target, combo.task
     ratings = data.meta[target].to_numpy()
-    y, n_classes = task_labels(ratings, task, cfg, target)
+    y, n_classes = task_labels(ratings, task, cfg, target, combo.classes)
     # Folds stratify on classes; regression on the binned ratings.
     strata = rating_bins(ratings, cfg.rating_range, name=target) if task == "regression" else y
     folds = list(protocol_folds(protocol, data.meta, strata, cfg, spec.input_windows, seed))
     if not folds:
         raise DataError(f"protocol {protocol} gave no folds")
-    combination = (spec, target, task, protocol, folds, seed)
+    combination = (spec, combo, protocol, folds, seed)
     scores, frame = _score_folds(executor, data, combination, config, progress)
     if cfg.permutations:
         quiet = config.model_copy(update={"train": config.train.model_copy(update={"checkpoint_dir": None})})
@@ -225,10 +271,11 @@ def _score_folds(
     executor: Executor, data: WindowSet, combination: tuple, config: RunConfig, progress: RunProgress | None
 ) -> tuple[dict, pd.DataFrame]:
     """Train every fold of ``combination`` on ``data`` (its ratings give the labels) and score the out-of-fold predictions."""
-    spec, target, task, protocol, folds, seed = combination
+    spec, combo, protocol, folds, seed = combination
+    target, task = combo.target, combo.task
     meta, cfg = data.meta, config.evaluation.for_model(spec)
     regression = task == "regression"
-    y, n_classes = task_labels(meta[target].to_numpy(), task, cfg, target)
+    y, n_classes = task_labels(meta[target].to_numpy(), task, cfg, target, combo.classes)
     # A generator: run serially, only one fold's copy of its rows is alive at a time.
     jobs = (make_fold_job(data, y, n_classes, spec, target, task, protocol, fold, config, seed) for fold in folds)
     outcomes = _run_folds(executor, jobs, folds, config, f"{spec.name} {target} {task} {protocol}", progress)
@@ -256,6 +303,10 @@ def _score_folds(
         chance_scores = subject_mean_scores(y_true, np.eye(n_classes)[np.concatenate(chance)], subjects, labels)
         scores["chance_f1_weighted"] = chance_scores["f1_weighted"]
         scores["chance_balanced_accuracy"] = chance_scores["balanced_accuracy"]
+        if n_classes == 2:
+            scores.update(subject_roc_auc(y_true, proba[:, 1], subjects))
+        if combo.classes is not None:
+            scores["classes"] = list(combo.classes)
     train_seconds = [r["train_seconds"] for r in records]
     inference_seconds = sum(r["inference_seconds"] for r in records)
     scores["train_seconds_per_fold"] = float(np.mean(train_seconds))

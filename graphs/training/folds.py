@@ -31,6 +31,7 @@ from biosig.config import (
 )
 from biosig.errors import ConfigError, DataError
 from biosig.evaluation.labels import corrected_labels, rating_bins, regression_targets
+from biosig.evaluation.targets import is_condition
 from biosig.evaluation.trial_folds import trial_fold_splits
 from graphs.models import EEGModel, build_model
 from graphs.training.deep_inputs import model_hparams, spec_inputs
@@ -243,7 +244,8 @@ def make_fold_job(
     y_train = y[fold.train]
     strata = rating_bins(data.meta[target].to_numpy(), cfg.rating_range, name=target) if task == "regression" else None
     strata_train = None if strata is None else strata[fold.train]
-    if protocol == "loso" and cfg.label_correction:
+    # Label correction takes each clip's mode over subjects: ratings of shared stimuli, not conditions.
+    if protocol == "loso" and cfg.label_correction and not is_condition(target):
         # The clip's mode over every training subject's trial, validation trials included.
         pool = np.concatenate([fold.train, fold.val])
         meta = data.meta

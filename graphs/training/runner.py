@@ -49,10 +49,11 @@ from biosig.config import EvaluationConfig, ModelSpec, RunConfig
 from biosig.errors import DataError
 from biosig.evaluation.baseline import (
     FEATURE_PROTOCOLS,
-    FEATURE_TASKS,
     evaluate_cohort,
+    feature_plan,
     unsupported,
 )
+from biosig.evaluation.targets import is_condition
 from biosig.evaluation.seeds import combine_seeds
 from biosig.features.extract import feature_matrix
 from biosig.pipeline import SessionResult, cohort_features
@@ -119,8 +120,11 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
     figures: dict[str, str] = {}
     result = RunResult(out, metrics)
     features = first = trials = None
+    skipped: list[str] = []
     if config.feature_models:
-        feature_metrics, predictions, feature_info, features, first = _feature_models(config, out, console, timings)
+        feature_metrics, predictions, feature_info, features, first = _feature_models(
+            config, out, console, timings, skipped
+        )
         trials = _feature_trials(features, config)
         metrics.update(feature_metrics)
         frames.append(predictions)
@@ -128,13 +132,12 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
         t0 = time.perf_counter()
         figures = _write_figures(features, feature_metrics, first, config, out)
         timings["figures"] = time.perf_counter() - t0
-    skipped: list[str] = []
     if config.deep_models:
         deep_info = _deep_models(config, out, console, timings, metrics, frames, result, on_inputs, skipped)
         info["deep_models"] = deep_info
         if trials is None and result.inputs:
             meta = next(iter(result.inputs[0][1].values())).meta
-            trials = trial_ratings(meta, config.evaluation.targets)
+            trials = trial_ratings(meta, tuple(t for t in config.evaluation.targets if t in meta))
     info["notes"] = _notes(config) + skipped
     predictions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     t0 = time.perf_counter()
@@ -154,8 +157,13 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
     return result
 
 
-def _feature_models(config: RunConfig, out: Path, console: Console, timings: dict[str, float]) -> tuple:
-    """The feature baseline on every seed: ``(metrics, predictions, run-info part, features, first session result)``."""
+def _feature_models(
+    config: RunConfig, out: Path, console: Console, timings: dict[str, float], skipped: list[str]
+) -> tuple:
+    """The feature baseline on every seed: ``(metrics, predictions, run-info part, features, first session result)``.
+
+    What it skips on this cohort (targets without labels, protocols it cannot run) is appended to ``skipped``.
+    """
     truths: dict[str, dict] = {}
     n_subjects = config.source.synthetic.n_subjects
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -183,7 +191,7 @@ def _feature_models(config: RunConfig, out: Path, console: Console, timings: dic
         timings["cohort, preprocessing and features"] = time.perf_counter() - t0
 
         ev = config.evaluation
-        n_steps = sum(_feature_runs(ev.for_model(spec)) for spec in config.feature_models) * len(ev.seeds)
+        n_steps = sum(_feature_runs(features, ev.for_model(spec)) for spec in config.feature_models) * len(ev.seeds)
         evaluation = progress.add_task("evaluation (with permutation reruns)", total=n_steps)
         t0 = time.perf_counter()
         per_seed: dict[int, dict] = {}
@@ -191,12 +199,14 @@ def _feature_models(config: RunConfig, out: Path, console: Console, timings: dic
         for spec in config.feature_models:
             C = float(spec.hparams.get("C", 0.1))
             own = ev.for_model(spec)
+            notes: list[str] = []
             for seed in ev.seeds:
                 scores, predictions = evaluate_cohort(
-                    features, own, C, seed, on_step=lambda _name: progress.advance(evaluation)
+                    features, own, C, seed, on_step=lambda _name: progress.advance(evaluation), notes=notes
                 )
                 per_seed.setdefault(seed, {})[spec.name] = scores
                 frames.append(predictions.assign(model=spec.name, seed=seed))
+            skipped += [f"{spec.name}: {note}" for note in notes]
         timings["evaluation"] = time.perf_counter() - t0
     info = _feature_info(config, features, results, truths)
     if cohort_summary is not None:
@@ -245,7 +255,7 @@ def _deep_models(
                 on_inputs(group, inputs)
             timings[f"windows: {names}"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            scores, predictions = run_experiment(inputs, config, group, progress=progress)
+            scores, predictions = run_experiment(inputs, config, group, progress=progress, notes=skipped)
         timings[f"training: {names}"] = time.perf_counter() - t0
         metrics.update(scores)
         frames.append(predictions)
@@ -281,35 +291,36 @@ def _notes(config: RunConfig) -> list[str]:
     return notes
 
 
-def _feature_runs(ev: EvaluationConfig) -> int:
-    """Target x task x protocol combinations the feature baseline runs for one seed under ``ev``."""
-    return len(ev.targets) * sum(t in FEATURE_TASKS for t in ev.tasks) * sum(p in FEATURE_PROTOCOLS for p in ev.protocols)
+def _feature_runs(features, ev: EvaluationConfig) -> int:
+    """Target x task x protocol combinations the feature baseline may run for one seed under ``ev`` (at most)."""
+    return len(feature_plan(features, ev)[0]) * sum(p in FEATURE_PROTOCOLS for p in ev.protocols)
 
 
 def _feature_trials(features, config: RunConfig) -> pd.DataFrame:
     """One row per (subject, trial) of the feature windows with each target's rating."""
-    meta = pd.DataFrame(
-        {name: features[name].values for name in ("subject", "trial", *config.evaluation.targets)}
-    )
-    return trial_ratings(meta, config.evaluation.targets)
+    targets = tuple(t for t in config.evaluation.targets if t in features.variables)
+    meta = pd.DataFrame({name: features[name].values for name in ("subject", "trial", *targets)})
+    return trial_ratings(meta, targets)
 
 
 def _write_figures(features, metrics: dict, first: SessionResult, config: RunConfig, out: Path) -> dict[str, str]:
     """Figures of the feature models: scalp contrasts, then confusion matrices and per-subject scores per model."""
     ev = config.evaluation
-    figures = {
-        "Scalp contrast of differential entropy": plot_contrast_topomaps(
-            features, first.eeg_info, list(ev.targets), ev.threshold, out / "topomap_contrast.png"
+    figures = {}
+    ratings = [t for t in ev.targets if not is_condition(t) and t in features.variables and np.isfinite(features[t].values).any()]
+    if ratings and first.eeg_info is not None and "de" in features:
+        figures["Scalp contrast of differential entropy"] = plot_contrast_topomaps(
+            features, first.eeg_info, ratings, ev.threshold, out / "topomap_contrast.png"
         ).name
-    }
     several = len(metrics) > 1
     for model, by_target in metrics.items():
         prefix, suffix = (f"{model}, ", f"_{model}") if several else ("", "")
-        for protocol in (p for p in ev.protocols if p in FEATURE_PROTOCOLS):
+        ran = {p for by_task in by_target.values() for by_protocol in by_task.values() for p in by_protocol}
+        for protocol in (p for p in ev.protocols if p in FEATURE_PROTOCOLS and p in ran):
             figures[f"Confusion matrices, {prefix}{protocol}"] = plot_confusion_matrices(
                 by_target, protocol, out / f"confusion_{protocol}{suffix}.png"
             ).name
-        for task in (t for t in ev.tasks if t in FEATURE_TASKS):
+        for task in dict.fromkeys(task for by_task in by_target.values() for task in by_task):
             figures[f"Per-subject scores, {prefix}{task}"] = plot_per_subject(
                 by_target, task, out / f"per_subject_{task}{suffix}.png"
             ).name

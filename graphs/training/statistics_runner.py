@@ -26,6 +26,7 @@ from biosig.evaluation.labels import class_labels
 from biosig.evaluation.regression_metrics import regression_scores
 from biosig.evaluation.statistics import compare_protocols, flag_not_above_chance, paired_comparisons, subject_ci
 from biosig.evaluation.stimulus_baseline import stimulus_identity_predictions
+from biosig.evaluation.targets import is_condition
 
 #: Sources whose trial number is the stimulus (the same clips in the same order for every subject).
 SHARED_STIMULUS_SOURCES: tuple[str, ...] = ("synthetic", "dreamer")
@@ -98,12 +99,15 @@ def entry_statistics(entry: dict, task: str, rows: pd.DataFrame, stimulus: dict)
 def run_statistics(metrics: dict, config: RunConfig, notes: list[str]) -> dict:
     """``statistics.json``: comparisons, protocol gaps, budget and notes (see the module docstring)."""
     cells: dict[tuple[str, str, str], dict[str, dict]] = {}
+    classes: dict[tuple[str, str], dict] = {}
     for model, by_target in metrics.items():
         for target, by_task in by_target.items():
             for task, by_protocol in by_task.items():
                 for protocol, entry in by_protocol.items():
                     scores = entry["statistics"]["per_subject"]
                     cells.setdefault((target, task, protocol), {})[model] = scores
+                    if entry.get("classes"):
+                        classes[(target, task)] = {"classes": list(entry["classes"])}
     comparisons = [
         {
             "target": target,
@@ -111,6 +115,7 @@ def run_statistics(metrics: dict, config: RunConfig, notes: list[str]) -> dict:
             "protocol": protocol,
             "metric": entry_metric(task),
             "pairs": [c.to_dict() for c in paired_comparisons(by_model)],
+            **classes.get((target, task), {}),
         }
         for (target, task, protocol), by_model in cells.items()
         if len(by_model) > 1
@@ -124,7 +129,8 @@ def run_statistics(metrics: dict, config: RunConfig, notes: list[str]) -> dict:
                     scores_b = by_protocol[b]["statistics"]["per_subject"]
                     gap = compare_protocols(scores_a, scores_b, a, b).to_dict()
                     del gap["p_holm"]
-                    gaps.append({"model": model, "target": target, "task": task, "metric": entry_metric(task), **gap})
+                    gaps.append({"model": model, "target": target, "task": task, "metric": entry_metric(task), **gap,
+                                 **classes.get((target, task), {})})
     return {"comparisons": comparisons, "protocol_gaps": gaps, "budget": budget(config), "notes": notes}
 
 
@@ -161,6 +167,8 @@ def _stimulus_baseline(
     rows: pd.DataFrame, trials: pd.DataFrame | None, config: RunConfig, target: str, task: str, feature_model: bool
 ) -> dict:
     """The stimulus-identity baseline on the entry's tested windows (clip = trial number), or why not."""
+    if is_condition(target):
+        return {"applicable": False, "reason": "a condition target has no stimulus shared across subjects"}
     if config.source.kind not in SHARED_STIMULUS_SOURCES or trials is None:
         return {"applicable": False, "reason": "no stimulus shared across subjects"}
     if target not in trials or not len(rows):

@@ -71,7 +71,8 @@ class WindowSet:
     meta
         One row per window: ``subject``, ``trial``, ``window`` (index in the
         trial), ``t_start`` (s, session clock), ``offset`` (s from the start of
-        the trial's record) and the trial's ``valence``, ``arousal``, ``dominance``.
+        the trial's record), the trial's ``valence``, ``arousal``, ``dominance``
+        and its extra trial columns (``condition``, str; other labels, float).
     dims
         Names of the axes after the window axis, e.g. ``("channel", "time")``.
     ch_names

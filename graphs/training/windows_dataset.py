@@ -78,7 +78,7 @@ from biosig.errors import DataError
 from biosig.features.eeg import band_power, differential_entropy
 from biosig.preprocess.eeg import preprocess_eeg
 from biosig.preprocess.windows import baseline_zscore, slice_windows, window_table
-from biosig.session import TARGETS, Session
+from biosig.session import TARGETS, TRIAL_COLUMNS, Session
 from graphs.topomap import topomap_interpolator
 from graphs.training.peripheral_spans import (
     PERIPHERAL_FEATURES,
@@ -234,7 +234,9 @@ def _window_table(
     by_trial = trials.reset_index(drop=True).reset_index().set_index("trial")
     offset = table["t_start"].to_numpy() - by_trial.loc[table["trial"], "record_onset"].to_numpy()
     rows = by_trial.loc[table["trial"], "index"].to_numpy()
-    ratings = by_trial.loc[table["trial"], list(TARGETS)].reset_index(drop=True)
+    # The ratings, then every extra trial column (``condition``, other numeric labels).
+    labels = [*TARGETS, *(c for c in trials.columns if c not in TRIAL_COLUMNS and c != "record_onset")]
+    ratings = by_trial.loc[table["trial"], labels].reset_index(drop=True)
     meta = pd.DataFrame(
         {
             "subject": session.subject,
