@@ -3,7 +3,7 @@
 One entry holds one subject's :class:`~biosig.pipeline.SessionResult`::
 
     <root>/entries/<key>/features.zarr   the feature Dataset (Zarr format 2, consolidated)
-    <root>/entries/<key>/eeg-info.fif    the preprocessed EEG's mne.Info (channel positions)
+    <root>/entries/<key>/eeg-info.fif    the preprocessed EEG's mne.Info (channel positions); none without EEG
     <root>/entries/<key>/meta.json       key inputs, preprocessing log, the session's info
     <root>/entries/<key>/checksums.json  size and SHA-256 of every other file, written last
 
@@ -62,7 +62,7 @@ from biosig.pipeline import SessionResult
 from biosig.preprocess.eeg import PreprocessLog
 
 #: Bumped when the layout of an entry or the code behind its features changes, so old entries are never reused.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 #: Config sections whose values shape the features; the others (evaluation, report...) do not.
 FEATURE_SECTIONS: tuple[str, ...] = ("preprocess", "windows", "features")
 #: A temporary entry untouched this long before a run started has no live writer (writes take seconds).
@@ -197,7 +197,8 @@ class FeatureCache:
         tmp.mkdir()
         try:
             result.features.to_zarr(tmp / _FEATURES, mode="w-", consolidated=True, zarr_format=2)
-            mne.io.write_info(tmp / _INFO, result.eeg_info)
+            if result.eeg_info is not None:  # None: a session without EEG
+                mne.io.write_info(tmp / _INFO, result.eeg_info)
             meta = {
                 "format": CACHE_FORMAT,
                 "key": key,
@@ -253,7 +254,7 @@ class FeatureCache:
         meta = self.meta(key)
         try:
             features = xr.open_zarr(folder / _FEATURES, chunks={}, consolidated=True)
-            info = mne.io.read_info(folder / _INFO, verbose="error")
+            info = mne.io.read_info(folder / _INFO, verbose="error") if (folder / _INFO).is_file() else None
         except Exception as exc:  # zarr and MNE fail on damaged files with assorted types (MNE: AttributeError)
             raise DataError(
                 f"cache entry {folder} is unreadable ({type(exc).__name__}: {exc}); delete it to recompute"

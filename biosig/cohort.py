@@ -5,7 +5,8 @@ the :class:`~biosig.cache.FeatureCache`, checks every entry found against its
 checksums, computes the missing and damaged ones with an
 :class:`~biosig.executor.Executor` (each worker loads, preprocesses, extracts
 features and writes the entry itself, so only a small record travels back),
-then opens every entry lazily and concatenates them along ``window``. A
+then opens every entry lazily and concatenates them along ``window``
+(channels common to all subjects, :mod:`biosig.cohort_merge`). A
 damaged or incomplete entry is never read: it is reported (subject, file) in
 :attr:`CohortRun.damaged` and the log, discarded and recomputed.
 
@@ -29,10 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import xarray as xr
-
 from biosig.cache import ORPHAN_AGE_S, FeatureCache, entry_key
+from biosig.cohort_merge import merge_results
 from biosig.cohort_sources import (
     CONTENT_HASH_MAX_BYTES,
     CallableSource,
@@ -46,7 +45,7 @@ from biosig.cohort_summary import CohortRun, Damaged, Skipped
 from biosig.config import RunConfig
 from biosig.errors import BiosigError, DataError
 from biosig.executor import Executor
-from biosig.pipeline import SessionResult, _check_compatible, session_features
+from biosig.pipeline import SessionResult, session_features
 
 __all__ = [
     "CONTENT_HASH_MAX_BYTES",
@@ -135,8 +134,9 @@ def process_cohort(
     Raises
     ------
     DataError
-        If every source was skipped, two kept sources share a subject id, or
-        subjects differ in channels, bands, features or EEG rate.
+        If every source was skipped, two kept sources share a subject id,
+        subjects have no EEG channel in common, or differ in bands, features
+        or EEG rate (:func:`~biosig.cohort_merge.merge_results`).
     """
     start = time.time()
     t0 = time.perf_counter()
@@ -186,10 +186,7 @@ def process_cohort(
         raise DataError(f"the cohort has no sessions: all {len(keys)} sources were skipped ({reasons})")
     results = [cache.open(k) for k in kept]
     _check_unique_subjects(results)
-    for result in results[1:]:
-        _check_compatible(results[0], result)
-    features = xr.concat([r.features for r in results], dim="window", join="exact", combine_attrs="override")
-    features = features.assign_coords(window=np.arange(features.sizes["window"]))
+    features, dropped = merge_results(results)
     return CohortRun(
         features=features,
         results=results,
@@ -202,6 +199,7 @@ def process_cohort(
         timings_s={"compute": t_compute, "open": time.perf_counter() - t0 - t_compute},
         damaged=damaged,
         removed_temporary=[str(p) for p in removed],
+        dropped_channels=dropped,
     )
 
 

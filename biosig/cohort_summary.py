@@ -1,5 +1,6 @@
 """What a cohort run produced and the account it gives of itself: kept, computed, cached, skipped
-and damaged subjects (:class:`CohortRun` and its JSON-ready :meth:`CohortRun.summary`)."""
+and damaged subjects, channels left out, notes and NaN features per subject (:class:`CohortRun` and
+its JSON-ready :meth:`CohortRun.summary`)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ class CohortRun:
         so they are also in ``computed`` or ``skipped``).
     removed_temporary
         Temporary files and entries left by killed runs and removed by this one.
+    dropped_channels
+        Subject -> EEG channels left out because another subject lacks them.
     """
 
     features: xr.Dataset
@@ -74,9 +77,17 @@ class CohortRun:
     timings_s: dict[str, float] = field(default_factory=dict)
     damaged: list[Damaged] = field(default_factory=list)
     removed_temporary: list[str] = field(default_factory=list)
+    dropped_channels: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready account of the run: counts, what was skipped or damaged and why, where, how long."""
+        """JSON-ready account of the run: counts, what was skipped or damaged and why, where, how long.
+
+        Also, per kept subject: the EEG channels left out (``dropped_channels``),
+        the preprocessing and feature notes (``notes``: asymmetry pairs the
+        montage lacks, windows dropped...) and the features with NaN windows
+        (``nan_features``: subject -> feature -> ``n_nan``, ``n_windows``,
+        ``reasons``; see :func:`~biosig.features.extract.nan_counts`).
+        """
         return {
             "n_sources": len(self.computed) + len(self.cached) + len(self.skipped),
             "n_subjects": len(self.results),
@@ -86,6 +97,9 @@ class CohortRun:
             "skipped": [vars(s) for s in self.skipped],
             "damaged": [vars(d) for d in self.damaged],
             "removed_temporary": self.removed_temporary,
+            "dropped_channels": self.dropped_channels,
+            "notes": {r.subject: list(r.log.notes) for r in self.results if r.log.notes},
+            "nan_features": {r.subject: nan for r in self.results if (nan := r.nan_features())},
             "cache_dir": str(self.cache_dir),
             "executor": self.executor,
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},

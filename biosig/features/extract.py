@@ -60,6 +60,11 @@ _UNITS = {
 def eeg_features(data: np.ndarray, sfreq: float, ch_names: Sequence[str], cfg: FeatureConfig, power_units: str = "V²") -> xr.Dataset:
     """Band power, DE and frontal asymmetry of EEG windows.
 
+    Asymmetry uses the pairs of ``cfg.asymmetry_pairs`` whose two channels
+    are in ``ch_names`` (:func:`asymmetry_pairs_present`); without any (an
+    empty ``asymmetry_pairs`` or a montage lacking them) the dataset has no
+    ``faa`` variable and no ``pair`` coordinate.
+
     Parameters
     ----------
     data
@@ -72,21 +77,71 @@ def eeg_features(data: np.ndarray, sfreq: float, ch_names: Sequence[str], cfg: F
     bands = dict(cfg.bands)
     power = band_power(data, sfreq, bands)
     band_names = list(bands)
-    faa = frontal_asymmetry(power, list(ch_names), band_names.index(cfg.asymmetry_band), cfg.asymmetry_pairs)
-    return xr.Dataset(
-        {
-            "band_power": (("window", "channel", "band"), power, {"units": power_units}),
-            "de": (("window", "channel", "band"), differential_entropy(power), {"units": _UNITS["de"]}),
-            "faa": (("window", "pair"), faa, {"units": _UNITS["faa"], "band": cfg.asymmetry_band}),
-        },
-        coords={
-            "channel": list(ch_names),
-            "band": band_names,
-            "band_fmin": ("band", [bands[b][0] for b in band_names], {"units": "Hz"}),
-            "band_fmax": ("band", [bands[b][1] for b in band_names], {"units": "Hz"}),
-            "pair": [f"{r}-{l}" for r, l in cfg.asymmetry_pairs],
-        },
-    )
+    variables = {
+        "band_power": (("window", "channel", "band"), power, {"units": power_units}),
+        "de": (("window", "channel", "band"), differential_entropy(power), {"units": _UNITS["de"]}),
+    }
+    coords = {
+        "channel": list(ch_names),
+        "band": band_names,
+        "band_fmin": ("band", [bands[b][0] for b in band_names], {"units": "Hz"}),
+        "band_fmax": ("band", [bands[b][1] for b in band_names], {"units": "Hz"}),
+    }
+    pairs = asymmetry_pairs_present(cfg.asymmetry_pairs, ch_names)
+    if pairs:
+        faa = frontal_asymmetry(power, list(ch_names), band_names.index(cfg.asymmetry_band), pairs)
+        variables["faa"] = (("window", "pair"), faa, {"units": _UNITS["faa"], "band": cfg.asymmetry_band})
+        coords["pair"] = [f"{r}-{l}" for r, l in pairs]
+    return xr.Dataset(variables, coords=coords)
+
+
+def asymmetry_pairs_present(pairs: Sequence[tuple[str, str]], ch_names: Sequence[str]) -> list[tuple[str, str]]:
+    """The ``(right, left)`` pairs whose two channels are both in ``ch_names``, in the given order."""
+    names = set(ch_names)
+    return [(r, left) for r, left in pairs if r in names and left in names]
+
+
+def asymmetry_note(pairs: Sequence[tuple[str, str]], ch_names: Sequence[str]) -> str | None:
+    """A sentence on the configured asymmetry pairs the montage lacks (None when it has them all)."""
+    if not pairs:
+        return "frontal asymmetry is off (features.asymmetry_pairs is empty)"
+    present = asymmetry_pairs_present(pairs, ch_names)
+    lacking = [f"{r}-{left}" for r, left in pairs if (r, left) not in present]
+    if not lacking:
+        return None
+    if not present:
+        return (
+            f"no frontal asymmetry feature: the montage has none of the pairs {lacking} "
+            "(features.asymmetry_pairs)"
+        )
+    return f"frontal asymmetry pairs {lacking} skipped: the montage lacks their channels"
+
+
+def nan_counts(features: xr.Dataset) -> dict[str, dict[str, object]]:
+    """Per feature variable with NaN values: how many windows hold one, of how many, and why.
+
+    Returns ``{name: {"n_nan": int, "n_windows": int, "reasons": str}}``;
+    ``reasons`` is the variable's ``nan_reasons`` attribute (e.g.
+    ``"fewer than 3 beats: 4"``), plus ``"no baseline value to subtract: k"``
+    for windows NaN only because their trial's baseline mean is. Variables
+    without NaN are left out. Works on lazy (dask) data.
+    """
+    out: dict[str, dict[str, object]] = {}
+    for name, var in features.data_vars.items():
+        if "window" not in var.dims or not np.issubdtype(var.dtype, np.floating):
+            continue
+        other = [d for d in var.dims if d != "window"]
+        nan = var.isnull().any(other) if other else var.isnull()
+        n_nan = int(nan.sum().compute() if hasattr(nan.data, "compute") else nan.sum())
+        if not n_nan:
+            continue
+        reasons = str(var.attrs.get("nan_reasons", ""))
+        explained = sum(int(part.rpartition(": ")[2]) for part in reasons.split("; ") if part)
+        if n_nan > explained and var.attrs.get("baseline") == "subtracted":
+            extra = f"no baseline value to subtract: {n_nan - explained}"
+            reasons = f"{reasons}; {extra}" if reasons else extra
+        out[name] = {"n_nan": n_nan, "n_windows": int(var.sizes["window"]), "reasons": reasons}
+    return out
 
 
 def peripheral_features(

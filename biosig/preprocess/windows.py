@@ -32,23 +32,29 @@ def window_table(
 
     For ``segment="baseline"`` the windows tile the part of each trial's
     baseline selected by ``baseline.start``/``baseline.stop`` (seconds from
-    the baseline onset). Raises :class:`DataError` naming the trial whose
-    segment is shorter than one window.
+    the baseline onset). Raises :class:`DataError` naming every trial whose
+    segment is shorter than one window, with its length.
     """
-    rows = []
+    rows, short = [], []
     for trial in trials.itertuples(index=False):
         onset, duration = _segment_span(trial, segment, baseline)
         if duration < windows.length - 1e-9:
-            raise DataError(
-                f"{label}: trial {trial.trial} {segment} segment lasts {duration:.2f} s, shorter than "
-                f"one {windows.length} s window (windows.length)"
+            short.append(
+                f"trial {trial.trial} {segment} segment lasts {duration:.2f} s, "
+                f"shorter than one {windows.length} s window"
             )
+            continue
         n = int(np.floor((duration - windows.length) / windows.hop + 1e-9)) + 1
         starts = onset + windows.hop * np.arange(n)
         rows.append(
             pd.DataFrame(
                 {"trial": trial.trial, "segment": segment, "window": np.arange(n), "t_start": starts}
             )
+        )
+    if short:
+        raise DataError(
+            f"{label}: {'; '.join(short)} ({len(short)} of {len(trials)} trials cannot hold a window): "
+            "shorten windows.length or lengthen the trials (trials.tmin/tmax, trials.baseline)"
         )
     return pd.concat(rows, ignore_index=True)
 

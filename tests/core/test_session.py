@@ -65,13 +65,16 @@ def test_missing_column_and_duplicate_trials():
         Session("S01", emotiv_raw(seconds=31.0), two)
 
 
-def test_pipeline_refuses_sessions_without_eeg_or_trials():
-    from biosig.config import RunConfig
+def test_pipeline_refuses_sessions_without_features_or_trials():
+    """A session without EEG goes through on its ECG/EDA (tests/core/test_pipeline_modalities.py);
+    without EEG and with peripheral features off there is nothing to compute."""
+    from biosig.config import RunConfig, config_from_dict
     from biosig.pipeline import session_features
     from biosig.session import empty_trials
 
     ecg = mne.io.RawArray(np.zeros((1, 256 * 40)), mne.create_info(["ECG1"], 256.0, "ecg"), verbose="error")
-    with pytest.raises(DataError, match="subject S03: the session has no EEG recording"):
-        session_features(Session("S03", None, _trials(), ecg=ecg), RunConfig())
+    no_peripheral = config_from_dict({"features": {"peripheral": False}})
+    with pytest.raises(DataError, match="S03: no features to compute: the session has no EEG and features.peripheral is false"):
+        session_features(Session("S03", None, _trials(), ecg=ecg), no_peripheral)
     with pytest.raises(DataError, match="subject S04: the session has no trials"):
         session_features(Session("S04", emotiv_raw(seconds=31.0), empty_trials()), RunConfig())
