@@ -5,7 +5,9 @@
 every XDF below each subject folder. A field matches one or more characters
 within a path component (no ``/``); a field named twice must capture the
 same text both times. Glob syntax otherwise: ``*`` (within a component),
-``**`` (any number of folders), ``?`` and ``[...]``.
+``**`` (any number of folders), ``?`` and ``[...]``. A matched path may be a
+folder that is one recording (an Empatica E4 export, biosig's own session
+files): ``"Raw_data/S{subject}"``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
 
 
 def match_files(root: Path, pattern: str) -> list[tuple[Path, dict[str, str]]]:
-    """The files under ``root`` matching ``pattern``, sorted by path, each with its captured fields.
+    """The files (or recording folders) under ``root`` matching ``pattern``, sorted, each with its captured fields.
 
     Raises
     ------
@@ -54,9 +56,9 @@ def match_files(root: Path, pattern: str) -> list[tuple[Path, dict[str, str]]]:
     if not root.is_dir():
         raise ConfigError(f"source.root {root} is not a folder (kind: files reads the files under it)")
     regex = pattern_regex(pattern)
-    paths = sorted(p for p in root.glob(pattern_glob(pattern)) if p.is_file())
+    paths = sorted(p for p in root.glob(pattern_glob(pattern)) if p.is_file() or p.is_dir())
     if not paths:
-        raise ConfigError(f"source.pattern {pattern!r} matches no file under source.root {root}")
+        raise ConfigError(f"source.pattern {pattern!r} matches no file or folder under source.root {root}")
     found = []
     for path in paths:
         match = regex.fullmatch(path.relative_to(root).as_posix())
