@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import mne
+import numpy as np
 import xarray as xr
 import yaml
 
@@ -126,9 +127,14 @@ def _add_scores(report: mne.Report, metrics: Mapping, threshold: float, tmp: Pat
 def _add_scalp(report: mne.Report, features: xr.Dataset | None, info: mne.Info | None, run_info: Mapping,
                threshold: float, tmp: Path) -> None:
     title, place = "Differential entropy, high vs low rating", _place("scalp")
-    targets = [t for t in _evaluation(run_info).get("targets", []) if features is not None and t in features.coords]
+    targets = [  # rating targets only: a condition label has no high/low rating to contrast
+        t for t in _evaluation(run_info).get("targets", [])
+        if features is not None and t in features.coords and features[t].dtype.kind == "f"
+        and bool(np.isfinite(features[t].values).any())
+    ]
     if features is None or info is None or not targets or "de" not in features:
-        report.add_html(note("Scalp maps: this run has no window features with ratings (e.g. deep models only)."),
+        report.add_html(note("Scalp maps: this run has no EEG window features with ratings (e.g. deep models only, "
+                             "condition targets, or no EEG)."),
                         title, **place)
         return
     path = plot_contrast_topomaps(features, info, targets, threshold, tmp / "topomap_contrast.png")
