@@ -202,6 +202,17 @@ class IcaConfig(StrictSection):
         0.8, gt=0, lt=1, description="classifier iclabel: least probability of an eye/muscle/heart label to remove."
     )
     seed: int = 0
+    decim: int | None = Field(
+        None,
+        ge=1,
+        description="Fit the ICA on every decim-th sample (mne's ICA.fit decim; no anti-alias filter: the unmixing "
+        "needs the samples' distribution, not their order); null: every sample. decim 3 made the fit 3-4x "
+        "(infomax_extended) to 8-16x (fastica) faster on the synthetic cohort; the unmixing changes a little "
+        "(fewer samples); components are classified and removed on every sample. On 3 synthetic subjects with "
+        "blinks, decim 3 removes the same single blink component as the full fit (fastica and infomax_extended; "
+        "its time course |r| >= 0.996 with the full fit's; tests/core/test_ica_methods.py, "
+        "benchmarks/bench_preprocess.py --ica).",
+    )
 
     @field_validator("n_components")
     @classmethod

@@ -32,11 +32,12 @@ from biosig.optional import require
 def robust_amplitude_bads(raw: mne.io.BaseRaw, cfg: BadChannelConfig) -> dict[str, str]:
     """Flat and noisy EEG channels by robust amplitude; ``{name: reason}``.
 
-    ``raw``: band-passed EEG in volts ``(n_channels, n_times)``; not modified.
+    ``raw``: band-passed, finite EEG in volts ``(n_channels, n_times)`` (``preprocess_eeg`` zeroes non-finite
+    samples first); not modified. The quartiles are ``np.percentile``'s, bit for bit (:func:`percentiles_in_place`).
     """
-    data = raw.get_data(picks="eeg")  # a copy, which the partition below may reorder
+    data = raw.get_data(picks="eeg")  # a copy, which the partition below reorders
     names = [raw.ch_names[i] for i in mne.pick_types(raw.info, eeg=True, exclude=[])]
-    q75, q25 = np.percentile(data, [75, 25], axis=1, overwrite_input=True)
+    q75, q25 = percentiles_in_place(data, (75.0, 25.0))
     amplitude = (q75 - q25) / 1.349
     flat = amplitude < cfg.flat_threshold
     bads = {names[idx]: f"flat (robust amplitude {amplitude[idx]:.2e} V)" for idx in np.flatnonzero(flat)}
@@ -51,6 +52,26 @@ def robust_amplitude_bads(raw: mne.io.BaseRaw, cfg: BadChannelConfig) -> dict[st
                 if zi > cfg.noisy_z:
                     bads[names[idx]] = f"noisy (robust amplitude z = {zi:.1f})"
     return bads
+
+
+def percentiles_in_place(data: np.ndarray, q: tuple[float, ...]) -> np.ndarray:
+    """``np.percentile(data, q, axis=1)`` (linear interpolation) of finite ``data`` ``(n_rows, n_times)``, bit for bit.
+
+    One ``np.partition`` of each row, in place (``data`` is reordered), at the
+    order statistics the percentiles need; ``np.percentile`` also selects the
+    first and last samples to look for NaN, which finite data cannot hold.
+    Returns ``(len(q), n_rows)``.
+    """
+    n_times = data.shape[1]
+    virtual = np.asarray(q, dtype=float) / 100.0 * (n_times - 1)
+    below = np.floor(virtual).astype(int)
+    above = np.minimum(below + 1, n_times - 1)
+    data.partition(np.unique(np.concatenate([below, above])), axis=1)
+    low, high = data[:, below].T, data[:, above].T
+    weight = (virtual - below)[:, np.newaxis]
+    step = high - low
+    # numpy's lerp: from the nearer end, so that the result is exact at both ends.
+    return np.where(weight >= 0.5, high - step * (1 - weight), low + step * weight)
 
 
 def lof_bads(raw: mne.io.BaseRaw, cfg: BadChannelConfig) -> dict[str, str]:

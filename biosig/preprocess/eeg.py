@@ -3,8 +3,9 @@
 Order: pick channels -> non-finite samples flagged -> notch -> band-pass ->
 flat/noisy channel detection -> interpolation (spherical splines, montage) ->
 re-reference -> resample -> optional ICA artefact removal
-(:mod:`biosig.preprocess.bad_channels`, :mod:`biosig.preprocess.ica`). Baseline normalisation
-is per trial and lives in :mod:`biosig.preprocess.windows`. With
+(:mod:`biosig.preprocess.fir`, :mod:`biosig.preprocess.bad_channels`,
+:mod:`biosig.preprocess.ica`). Baseline normalisation is per trial and lives
+in :mod:`biosig.preprocess.windows`. With
 ``filter.causal`` the resampling is causal too, the live pipeline's
 (:func:`biosig.preprocess.resample.resample_raw_causal`), so that an offline causal run
 gives the numbers the live one does.
@@ -23,6 +24,7 @@ import numpy as np
 from biosig.config import BadChannelConfig, FilterConfig, IcaConfig, PreprocessConfig
 from biosig.errors import DataError
 from biosig.preprocess.bad_channels import lof_bads, pyprep_bads, robust_amplitude_bads
+from biosig.preprocess.fir import band_kernel, filter_segments, notch_kernel
 from biosig.preprocess.ica import fit_blink_ica
 from biosig.preprocess.resample import resample_raw_causal
 
@@ -107,8 +109,11 @@ def _pick_channels(raw: mne.io.BaseRaw, channels: tuple[str, ...] | None, label:
     missing = [ch for ch in wanted if ch not in eeg_names]
     if missing:
         raise DataError(f"{label}: EEG channels {missing} are missing; the recording has {eeg_names}")
-    out = raw.copy().pick(wanted).load_data(verbose="error")
-    out.reorder_channels(wanted)
+    # One copy of the data: picking or reordering an MNE Raw copies the channels it keeps again.
+    out = raw.copy() if wanted == raw.ch_names else raw.copy().pick(wanted)
+    out.load_data(verbose="error")
+    if out.ch_names != wanted:
+        out.reorder_channels(wanted)
     return out
 
 
@@ -168,17 +173,54 @@ def filter_kwargs(cfg: FilterConfig) -> dict:
 
 
 def apply_filters(raw: mne.io.BaseRaw, cfg: FilterConfig) -> None:
-    """Notch (line frequency and its harmonics below the pass band) then band-pass, in place."""
+    """Notch (line frequency and its harmonics below the pass band) then band-pass, in place.
+
+    Zero-phase FIR (the default) runs MNE's kernels through one vectorised
+    FFT convolution over all channels (:mod:`biosig.preprocess.fir`; equal to
+    ``Raw.notch_filter`` + ``Raw.filter`` to floating-point rounding); causal
+    FIR and IIR are MNE's ``notch_filter`` and ``filter``.
+    """
     kwargs = filter_kwargs(cfg)
     nyquist = raw.info["sfreq"] / 2.0
+    freqs = np.array([])
     if cfg.line_freq is not None:
         top = min(nyquist, cfg.h_freq + cfg.line_freq / 2 if cfg.h_freq is not None else nyquist)
         freqs = np.arange(cfg.line_freq, top, cfg.line_freq)
         freqs = freqs[freqs < nyquist - 1.0]
-        if freqs.size:
-            raw.notch_filter(freqs, picks="eeg", verbose="error", **kwargs)
-    if cfg.l_freq is not None or cfg.h_freq is not None:
+    band = cfg.l_freq is not None or cfg.h_freq is not None
+    if cfg.method == "fir" and not cfg.causal:
+        _apply_zero_phase_fir(raw, freqs, cfg.l_freq if band else None, cfg.h_freq if band else None)
+        return
+    if freqs.size:
+        raw.notch_filter(freqs, picks="eeg", verbose="error", **kwargs)
+    if band:
         raw.filter(cfg.l_freq, cfg.h_freq, picks="eeg", verbose="error", **kwargs)
+
+
+def _apply_zero_phase_fir(
+    raw: mne.io.BaseRaw, freqs: np.ndarray, l_freq: float | None, h_freq: float | None
+) -> None:
+    """Notch at ``freqs`` and band-pass ``l_freq``-``h_freq`` (Hz) of the EEG channels as MNE would, in place.
+
+    ``info["highpass"]``/``["lowpass"]`` are updated as ``Raw.filter`` does
+    when the EEG channels are all of the recording's data channels.
+    """
+    sfreq = raw.info["sfreq"]
+    kernels = [notch_kernel(sfreq, freqs)] if freqs.size else []
+    if l_freq is not None or h_freq is not None:
+        kernels.append(band_kernel(sfreq, l_freq, h_freq))
+    if not kernels:
+        return
+    picks = mne.pick_types(raw.info, eeg=True, exclude=[])
+    filter_segments(raw, picks, kernels)
+    data_types = {"meg": True, "eeg": True, "csd": True, "seeg": True, "ecog": True, "dbs": True, "fnirs": True}
+    if len(picks) != len(mne.pick_types(raw.info, exclude=[], **data_types)):
+        return
+    with raw.info._unlock():
+        if h_freq is not None and (raw.info["lowpass"] is None or h_freq < raw.info["lowpass"]):
+            raw.info["lowpass"] = float(h_freq)
+        if l_freq is not None and (raw.info["highpass"] is None or l_freq > raw.info["highpass"]):
+            raw.info["highpass"] = float(l_freq)
 
 
 def detect_bad_channels(raw: mne.io.BaseRaw, cfg: BadChannelConfig, log: PreprocessLog) -> list[str]:

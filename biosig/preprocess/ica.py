@@ -34,7 +34,8 @@ def fit_blink_ica(raw: mne.io.BaseRaw, cfg: IcaConfig, label: str = "recording")
     raw
         Preprocessed EEG in volts ``(n_channels, n_times)`` (filtered, re-referenced); not modified.
     cfg
-        Components (default: channels - 1), method, classifier and its threshold, seed; ``enabled`` is ignored.
+        Components (default: channels - 1), method, classifier and its threshold, seed, ``decim`` (fit on every
+        ``decim``-th sample; classification and removal use every sample); ``enabled`` is ignored.
     label
         Names the recording in error messages.
 
@@ -75,7 +76,7 @@ def fit_blink_ica(raw: mne.io.BaseRaw, cfg: IcaConfig, label: str = "recording")
         max_iter="auto",
         verbose="error",
     )
-    ica.fit(raw, verbose="error")
+    ica.fit(raw, decim=cfg.decim, verbose="error")
     if cfg.classifier == "iclabel":
         ica.exclude = iclabel_artefacts(raw, ica, cfg.iclabel_threshold)
     else:

@@ -79,3 +79,21 @@ def test_missing_icalabel_names_the_extra(clean_raw, monkeypatch):
     monkeypatch.setitem(sys.modules, "mne_icalabel", None)
     with pytest.raises(MissingExtraError, match=r"biosig-affect\[cleaning\]"):
         fit_blink_ica(clean_raw, IcaConfig(classifier="iclabel"), "S01")
+
+
+def test_decim_3_finds_the_same_blink_component(clean_raw, iclabel_ica):
+    """Fitted on every 3rd sample, extended infomax with the frontal proxy removes one component, the blink
+    (|r| > 0.9 with AF3/AF4), whose time course on the full recording is the full fit's blink component (|r| > 0.99)."""
+    decimated = fit_blink_ica(clean_raw, IcaConfig(method="infomax_extended", seed=0, decim=3), "S01")
+    r = frontal_correlations(clean_raw, decimated)
+    assert decimated.exclude == [int(np.argmax(r))] and r[decimated.exclude[0]] > 0.9
+    full_blink = int(np.argmax(frontal_correlations(clean_raw, iclabel_ica)))
+    blink_full = iclabel_ica.get_sources(clean_raw).get_data()[full_blink]
+    blink_decim = decimated.get_sources(clean_raw).get_data()[decimated.exclude[0]]
+    assert abs(np.corrcoef(blink_full, blink_decim)[0, 1]) > 0.99
+
+
+def test_decim_must_be_positive():
+    assert IcaConfig().decim is None
+    with pytest.raises(ValidationError, match="decim"):
+        IcaConfig(decim=0)
