@@ -1,6 +1,7 @@
 """Configuration of ``biosig distill`` (``configs/distill.yaml``), validated with pydantic.
 
-Sections: ``teacher`` (EEG cohort, topomaps, TopomapCNN training or
+Sections: ``teacher`` (EEG cohort from ``biosig run``'s ``source``,
+``trials`` and ``labels`` sections, topomaps, TopomapCNN training or
 checkpoint), ``prototypes`` (reuse a saved grid), ``faces`` (training face
 set) and ``cross`` (optional second face set, test only), ``classes`` and
 ``circumplex``, ``student``, ``losses``, ``variants`` (the loss ablation with
@@ -20,7 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from biosig.config import PreprocessConfig, WindowConfig
+from biosig.config import LabelsConfig, PreprocessConfig, SourceConfig, TrialsConfig, WindowConfig
 from biosig.config.overrides import apply_overrides, mark_override_lines, parse_overrides
 from biosig.datasets.synthetic import SyntheticConfig
 from biosig.errors import ConfigError
@@ -28,9 +29,7 @@ from biosig.features.eeg import DEFAULT_BANDS
 
 from .circumplex import CIRCUMPLEX, FERPLUS_CLASSES, class_cells
 from .faces import ExpressionModel, FaceStyle
-
-#: Rating scale of each EEG source's self-reports.
-DEFAULT_SCALES: dict[str, tuple[float, float]] = {"synthetic": (1.0, 5.0), "dreamer": (1.0, 5.0), "deap": (1.0, 9.0)}
+from .teacher_source import DEFAULT_SCALES, upgrade_teacher_section
 
 Variant = Literal["ce", "ce+kd", "ce+kd+proto", "ce+kd+proto+dgeo"]
 Control = Literal["random_teacher", "shuffled_cells", "circumplex"]
@@ -40,37 +39,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class EEGSourceConfig(_Strict):
-    """The teacher's EEG cohort: the embedded synthetic one, ``DREAMER.mat`` or a DEAP folder."""
-
-    kind: Literal["synthetic", "dreamer", "deap"] = "synthetic"
-    synthetic: SyntheticConfig = SyntheticConfig(n_subjects=6)
-    path: Path | None = Field(None, description="DREAMER.mat, or the DEAP data_preprocessed_python folder.")
-    subjects: tuple[int, ...] | None = Field(None, description="1-based subjects to read (dreamer, deap); default all.")
-    rating_scale: tuple[float, float] | None = Field(None, description="Default: 1-5 (synthetic, DREAMER), 1-9 (DEAP).")
-
-    @model_validator(mode="after")
-    def _path_for_files(self) -> EEGSourceConfig:
-        if self.kind != "synthetic" and self.path is None:
-            raise ValueError(f"source kind {self.kind!r} needs path")
-        return self
-
-    @property
-    def scale(self) -> tuple[float, float]:
-        """Rating scale ``(low, high)``."""
-        return self.rating_scale or DEFAULT_SCALES[self.kind]
-
-
 class TeacherConfig(_Strict):
     """EEG teacher: DE scalp maps -> TopomapCNN regressing valence and arousal.
 
-    Windows of whole held-out trials (``holdout_fraction`` of each subject's
-    trials) are kept out of training; their embeddings make the prototypes.
-    ``checkpoint`` loads a teacher saved by an earlier run (same settings)
-    instead of training one.
+    ``source``, ``trials`` and ``labels`` are the sections ``biosig run``
+    reads (:class:`biosig.config.SourceConfig`, :class:`~biosig.config.TrialsConfig`,
+    :class:`~biosig.config.LabelsConfig`; :mod:`graphs.distill.teacher_source`);
+    every trial needs valence and arousal ratings on ``rating_scale``
+    (default by kind: 1-5 synthetic and DREAMER, 1-9 DEAP; required for other
+    kinds). Windows of whole held-out trials (``holdout_fraction`` of each
+    subject's trials) are kept out of training; their embeddings make the
+    prototypes. ``checkpoint`` loads a teacher saved by an earlier run (same
+    settings) instead of training one.
     """
 
-    source: EEGSourceConfig = EEGSourceConfig()
+    source: SourceConfig = SourceConfig(synthetic=SyntheticConfig(n_subjects=6), via_files=False)
+    trials: TrialsConfig = TrialsConfig()
+    labels: LabelsConfig = LabelsConfig()
+    rating_scale: tuple[float, float] | None = Field(None, description="Default by source kind (DEFAULT_SCALES).")
     preprocess: PreprocessConfig = PreprocessConfig()
     windows: WindowConfig = WindowConfig()
     bands: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_BANDS))
@@ -84,6 +70,24 @@ class TeacherConfig(_Strict):
     holdout_fraction: float = Field(0.3, gt=0, lt=1)
     seed: int = 0
     checkpoint: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _former_source(cls, data: Any) -> Any:
+        return upgrade_teacher_section(data)
+
+    @model_validator(mode="after")
+    def _scale_known(self) -> TeacherConfig:
+        if self.rating_scale is None and self.source.kind not in DEFAULT_SCALES:
+            raise ValueError(f"rating_scale (low, high) is required with source kind {self.source.kind!r}")
+        if self.rating_scale is not None and self.rating_scale[1] <= self.rating_scale[0]:
+            raise ValueError(f"rating_scale must be (low, high) with low < high, got {list(self.rating_scale)}")
+        return self
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """Rating scale ``(low, high)`` of the valence and arousal ratings."""
+        return self.rating_scale or DEFAULT_SCALES[self.source.kind]
 
 
 class PrototypeConfig(_Strict):
@@ -175,7 +179,9 @@ class DGeoConfig(_Strict):
     weight 50 with gate 0.05 gave 0% at the end). The defaults, gate 0 (every
     bit of spread counts) and weight 100, keep it acting: about 1-4% of the
     loss over the last epochs of short runs (the report gives the share at
-    the end of training, ``dgeo_share``).
+    the end of training, ``dgeo_share``). A larger weight does not raise the
+    share: on ``configs/distill.yaml`` weight 300 gave 0.7-1.2% per run, as
+    100 did, because the spread shrinks in proportion to the weight.
     """
 
     weight: float = Field(100.0, ge=0)

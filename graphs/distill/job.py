@@ -77,7 +77,7 @@ def build_teacher_grid(
 
     tcfg = cfg.teacher
     log(f"EEG teacher data: {tcfg.source.kind} cohort -> DE scalp maps")
-    data = eeg_topomaps(tcfg)
+    data = eeg_topomaps(tcfg, files_dir=out / "data")
     held = holdout_trials(data.meta, tcfg.holdout_fraction, data.scale, tcfg.seed)
     config_hash = teacher_config_hash(tcfg)
     if tcfg.checkpoint is not None:
@@ -89,7 +89,7 @@ def build_teacher_grid(
         source = "trained in this run"
     dataset = {
         "kind": tcfg.source.kind,
-        "path": str(tcfg.source.path) if tcfg.source.path else None,
+        "path": str(tcfg.source.root) if tcfg.source.root else None,
         "n_subjects": int(data.meta["subject"].nunique()),
         "n_windows": int(len(data.meta)),
         "n_heldout_windows": int(held.sum()),

@@ -1,14 +1,7 @@
 """The EEG teacher: DE scalp maps of an EEG cohort -> TopomapCNN regressing valence and arousal.
 
-Data (:func:`eeg_topomaps`). Sessions come from the synthetic cohort,
-``DREAMER.mat`` (:func:`biosig.datasets.dreamer.load_dreamer`) or DEAP
-(:func:`biosig.datasets.deap.load_deap`). The offline pipeline
-(:func:`biosig.pipeline.cohort_features`: MNE preprocessing, windows,
-baseline-subtracted differential entropy per band) gives DE
-``(n_windows, n_channels, n_bands)``; :func:`graphs.topomap.topomap_interpolator`
-turns it into scalp maps ``(n_windows, n_bands, size, size)`` with one
-matrix product. The paper's topomap construction is not public (field notes
-section 2); this is ours.
+Data: :mod:`graphs.distill.teacher_data` (:func:`eeg_topomaps`, re-exported
+here): DE scalp maps of the configured EEG cohort.
 
 Split (:func:`holdout_trials`). Whole trials are held out, so no window of
 a held-out trial is seen in training; the prototypes come from the held-out
@@ -37,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,98 +40,31 @@ import torch
 import torch.nn.functional as F
 
 from biosig.errors import ConfigError, DataError
-from biosig.session import Session
 from graphs.models import TopomapCNN, build_model
 
 from .circumplex import GRID_LEVELS
-from .config import EEGSourceConfig, TeacherConfig
+from .config import TeacherConfig
 from .prototypes import rating_levels
+from .teacher_data import TARGETS, TopomapData, eeg_topomaps
+
+__all__ = [
+    "CHECKPOINT_KIND",
+    "HASH_SCHEME",
+    "Teacher",
+    "TopomapData",
+    "eeg_topomaps",
+    "holdout_trials",
+    "load_teacher",
+    "rating_targets",
+    "save_teacher",
+    "teacher_config_hash",
+    "teacher_metrics",
+    "train_teacher",
+]
 
 CHECKPOINT_KIND = "distill_teacher"
-#: Version of the data and split code, part of :func:`teacher_config_hash`.
-HASH_SCHEME = 1
-TARGETS = ("valence", "arousal")
-
-
-@dataclass(frozen=True)
-class TopomapData:
-    """Scalp maps of a cohort's windows and their labels.
-
-    Attributes
-    ----------
-    images
-        ``(n_windows, n_bands, size, size)`` float32, DE relative to the trial's baseline (nats), 0 outside the head.
-    meta
-        One row per window: ``subject``, ``trial``, ``valence``, ``arousal``.
-    mask
-        ``(size, size)`` bool, pixels inside the head.
-    ch_names, bands
-        Channel and band order.
-    scale
-        Rating scale ``(low, high)``.
-    """
-
-    images: np.ndarray
-    meta: pd.DataFrame
-    mask: np.ndarray
-    ch_names: tuple[str, ...]
-    bands: tuple[str, ...]
-    scale: tuple[float, float]
-
-
-def iter_sessions(source: EEGSourceConfig) -> Iterator[Session]:
-    """Sessions of the configured EEG source (read lazily)."""
-    if source.kind == "synthetic":
-        from biosig.datasets.synthetic import make_session
-
-        return (make_session(k, source.synthetic) for k in range(source.synthetic.n_subjects))
-    if source.kind == "dreamer":
-        from biosig.datasets.dreamer import load_dreamer
-
-        return load_dreamer(source.path, source.subjects)
-    from biosig.datasets.deap import load_deap
-
-    return load_deap(source.path, source.subjects)
-
-
-def eeg_topomaps(cfg: TeacherConfig) -> TopomapData:
-    """DE scalp maps of every window of the configured cohort (module docstring).
-
-    Raises
-    ------
-    DataError
-        From the readers and the pipeline (naming the subject, channel or file).
-    """
-    from biosig.config import FeatureConfig, RunConfig
-    from biosig.pipeline import cohort_features
-    from graphs.topomap import topomap_interpolator
-
-    # the pipeline always computes frontal asymmetry; the teacher ignores it
-    faa_band = "alpha" if "alpha" in cfg.bands else next(iter(cfg.bands))
-    features = FeatureConfig(bands=dict(cfg.bands), asymmetry_band=faa_band, peripheral=False)
-    run_cfg = RunConfig(preprocess=cfg.preprocess, windows=cfg.windows, features=features)
-    cohort, _ = cohort_features(iter_sessions(cfg.source), run_cfg)
-    de = cohort["de"].transpose("window", "channel", "band")
-    if not np.isfinite(de.values).all():
-        raise DataError("teacher data: differential entropy is not finite in some window (a flat channel?)")
-    ch_names = tuple(str(c) for c in cohort["channel"].values)
-    topo = topomap_interpolator(ch_names, size=cfg.topomap_size)
-    meta = pd.DataFrame(
-        {
-            "subject": cohort["subject"].values.astype(str),
-            "trial": cohort["trial"].values,
-            "valence": cohort["valence"].values.astype(float),
-            "arousal": cohort["arousal"].values.astype(float),
-        }
-    )
-    return TopomapData(
-        topo(de.values).astype(np.float32),
-        meta,
-        topo.mask.copy(),
-        ch_names,
-        tuple(str(b) for b in cohort["band"].values),
-        cfg.source.scale,
-    )
+#: Version of the data and split code, part of :func:`teacher_config_hash` (2: ``biosig run``'s source sections).
+HASH_SCHEME = 2
 
 
 def holdout_trials(meta: pd.DataFrame, fraction: float, scale: tuple[float, float], seed: int = 0) -> np.ndarray:

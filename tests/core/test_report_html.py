@@ -144,7 +144,7 @@ def test_flagged_entry_and_older_entry_are_labelled(page: Path) -> None:
 def test_without_raws_features_or_statistics_the_page_says_so(tmp_path: Path) -> None:
     html = write_html_report(tmp_path, _metrics(), None, RUN_INFO).read_text(encoding="utf-8")
     assert "not available (this run passed no raw recording)" in html
-    assert "no sensor positions" in html and "Scalp maps: this run has no window features" in html
+    assert "no sensor positions" in html and "Scalp maps: this run has no EEG window features" in html
     assert "No paired model comparisons" in html and "No budget recorded" in html
 
 

@@ -113,14 +113,15 @@ def test_checkpoint_round_trip_and_settings_check(tmp_path: Path) -> None:
 
 
 def test_dreamer_source_gives_scalp_maps_with_its_ratings(tmp_path: Path) -> None:
+    """The teacher reads ``biosig run``'s source section (kind dreamer, ``root``) through sources_from_config."""
+    from biosig.config import SourceConfig
     from biosig.datasets.writers import random_dreamer_subject, write_dreamer_mat
-    from graphs.distill.config import EEGSourceConfig
     from graphs.distill.teacher import eeg_topomaps
 
     subjects = [random_dreamer_subject(seed, n_trials=3, stimulus_seconds=6.0, baseline_seconds=6.0) for seed in (0, 1)]
     path = write_dreamer_mat(subjects, tmp_path / "DREAMER.mat")
     cfg = TeacherConfig(
-        source=EEGSourceConfig(kind="dreamer", path=path), windows={"length": 2.0, "hop": 2.0}, topomap_size=16
+        source=SourceConfig(kind="dreamer", root=path), windows={"length": 2.0, "hop": 2.0}, topomap_size=16
     )
     data = eeg_topomaps(cfg)
     assert data.images.shape == (2 * 3 * 3, 5, 16, 16) and data.scale == (1.0, 5.0)
@@ -128,3 +129,20 @@ def test_dreamer_source_gives_scalp_maps_with_its_ratings(tmp_path: Path) -> Non
     first_trial = data.meta[(data.meta["subject"] == "S01") & (data.meta["trial"] == 1)]
     assert len(first_trial) == 3 and (first_trial["valence"] == subjects[0]["ScoreValence"][0, 0]).all()
     assert np.isfinite(data.images).all() and (data.images[:, :, ~data.mask] == 0).all()
+
+
+def test_former_teacher_source_keys_still_load(tmp_path: Path) -> None:
+    """A distill config of the former schema (path, 1-based subjects, rating_scale in the source) loads as before."""
+    from graphs.distill.config import distill_config_from_dict
+
+    former = {"source": {"kind": "deap", "path": str(tmp_path), "subjects": [1, 12], "rating_scale": [1, 9]}}
+    teacher = distill_config_from_dict({"teacher": former}).teacher
+    assert teacher.source.kind == "deap" and teacher.source.root == tmp_path
+    assert teacher.source.subjects == ("S01", "S12") and teacher.scale == (1.0, 9.0)
+    synthetic = distill_config_from_dict({"teacher": {"source": {"synthetic": {"n_subjects": 3}}}}).teacher.source
+    assert synthetic.kind == "synthetic" and synthetic.synthetic.n_subjects == 3
+    assert not synthetic.via_files  # generated directly, as before
+    with pytest.raises(ConfigError, match="teacher.source.path moved to teacher.source.root"):
+        distill_config_from_dict({"teacher": {"source": {"kind": "deap", "path": "a", "root": "b"}}})
+    with pytest.raises(ConfigError, match="rating_scale .* is required with source kind 'files'"):
+        distill_config_from_dict({"teacher": {"source": {"kind": "files", "root": "a", "pattern": "{subject}.edf"}}})
