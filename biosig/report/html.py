@@ -2,8 +2,10 @@
 
 Sections, in order: summary; results (mean over subjects with its interval,
 chance, p and the "not above chance" flag); data and preprocessing
-(per-subject bad channels and ICA components, power spectra before/after
-preprocessing for one subject, the montage); per-subject scores; confusion matrices; scalp maps of
+(subjects skipped, EEG channels dropped, the asymmetry note and features
+with NaN windows, :mod:`biosig.report.data_notes`; per-subject bad channels
+and ICA components, power spectra before/after preprocessing for one
+subject, the montage); per-subject scores; confusion matrices; scalp maps of
 the feature contrast; model comparisons; provenance (config, versions, seeds,
 timings, budget). Figures are embedded as images and every script and style
 sheet is inlined by MNE, so the page makes no request when opened.
@@ -26,6 +28,7 @@ import xarray as xr
 import yaml
 
 from biosig.report.data_figures import has_positions, plot_montage, plot_psd_before_after
+from biosig.report.data_notes import data_notes_html
 from biosig.report.html_tables import (
     NOT_ABOVE_CHANCE,
     STYLE,
@@ -93,6 +96,8 @@ def _missing_caption(by_target: Mapping, task: str, threshold: float) -> str:
 
 def _add_data(report: mne.Report, run_info: Mapping, info: mne.Info | None, raw_before, raw_after, tmp: Path) -> None:
     place = _place("data")
+    report.add_html(data_notes_html(run_info), "Subjects skipped, channels dropped, asymmetry and NaN features",
+                    **place)
     report.add_html(preprocessing_table(run_info), "Bad channels and ICA components per subject", **place)
     subject = next(iter(run_info.get("preprocessing", {}) or {}), "the first subject")
     if raw_before is not None and raw_after is not None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from biosig.report.data_notes import data_notes_markdown
 from biosig.report.labels import model_label, protocol_label, target_label, task_label
 
 
@@ -50,6 +51,9 @@ def write_predictions(path: Path, predictions: pd.DataFrame) -> Path:
 
 def render_markdown(metrics: dict, run_info: dict, figures: dict[str, str]) -> str:
     """The human-readable report: one results table over every model, what the data held, figures.
+
+    The data section (:func:`~biosig.report.data_notes.data_notes_markdown`) lists
+    skipped subjects, EEG channels dropped, asymmetry notes and NaN features.
 
     ``metrics`` is ``model -> target -> task -> protocol -> metric``; a score a
     model does not report (e.g. F1 of a regression) shows as "-".
@@ -99,17 +103,20 @@ def render_markdown(metrics: dict, run_info: dict, figures: dict[str, str]) -> s
         "",
     ]
     lines += [f"- note: {note}" for note in run_info.get("notes", [])]
+    data_notes = data_notes_markdown(run_info)
+    lines += ["", *data_notes] if data_notes else []
     if "preprocessing" in run_info:
         lines += [
             "",
             "## Preprocessing findings",
             "",
-            "| subject | bad channels found | ICA components removed |",
-            "|---|---|---|",
+            "| subject | bad channels found | ICA components removed | notes |",
+            "|---|---|---|---|",
         ]
         for subject, found in run_info["preprocessing"].items():
             bads = ", ".join(f"{ch} ({why})" for ch, why in found["bad_channels"].items()) or "none"
-            lines.append(f"| {subject} | {bads} | {found['ica_excluded'] or 'none'} |")
+            notes = "; ".join(found.get("notes") or []).replace("|", "\\|") or "-"
+            lines.append(f"| {subject} | {bads} | {found['ica_excluded'] or 'none'} | {notes} |")
     lines += ["", "## Figures", ""]
     for title, filename in figures.items():
         lines += [f"### {title}", "", f"![{title}]({filename})", ""]
