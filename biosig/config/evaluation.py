@@ -175,7 +175,13 @@ class EvaluationConfig(StrictSection):
     every fold loop that many times on labels shuffled between the trials of
     each subject (:func:`biosig.evaluation.chance.permutation_chance`; 0: the
     score is compared with the stratified chance); ``models[].permutations``
-    overrides it per model.
+    overrides it per model. ``authors_metrics: true`` adds, beside each
+    classification entry's scores, the HiSTN code's variants (``authors_top1_accuracy``,
+    ``authors_top2_accuracy``, ``authors_f1_weighted``, ``authors_seq2hr``,
+    ``authors_tri_p``: top-k over the classes present in each fold's test set,
+    Tri-P from a confusion matrix built without ``labels=``, averaged over
+    folds then subjects; :mod:`graphs.training.ordinal_metrics`), labelled in
+    the report as the authors compute them.
     """
 
     targets: tuple[Target, ...] = ("valence", "arousal")
@@ -190,6 +196,7 @@ class EvaluationConfig(StrictSection):
     label_correction: bool = False
     finetune: FinetuneConfig = FinetuneConfig()
     permutations: int = Field(0, ge=0)
+    authors_metrics: bool = False
 
     def for_model(self, spec: ModelSpec) -> EvaluationConfig:
         """This section with ``spec``'s own ``tasks``, ``protocols`` and ``permutations`` where it gives them."""
@@ -227,6 +234,17 @@ class EvaluationConfig(StrictSection):
         return rating_range
 
 
+class CropCounts(StrictSection):
+    """How many class-balanced random crops make each fold's validation and test sets (``train.sampling: crops``).
+
+    HiSTN: 2,000 validation crops of the validation block, 1,000 test crops
+    of the test block. ``test: null`` tests on the fold's grid windows instead.
+    """
+
+    val: int = Field(2000, ge=1)
+    test: int | None = Field(1000, ge=1)
+
+
 class TrainConfig(StrictSection):
     """How deep models are trained (optimiser and loop); defaults are HiSTN's subject-dependent setting.
 
@@ -243,6 +261,20 @@ class TrainConfig(StrictSection):
     ``workers > 1`` trains folds in that many local processes; ``scheduler``
     (a Dask address, ``tcp://host:8786``) trains them on that cluster instead
     (:class:`biosig.executor.Executor`).
+
+    ``sampling: crops`` trains on HiSTN's batches of class-balanced random
+    crops (a label, a trial with it, then any start sample the fold allows;
+    :mod:`graphs.training.crops`) instead of the fixed window grid, ``steps_per_epoch``
+    defaulting to the authors' (allowed starts x trials) // batch size; the
+    validation and test sets are then ``crops.val`` and ``crops.test``
+    balanced crops of the held-out data (:mod:`graphs.training.recipe`; raw
+    windows of classification tasks only). ``shared_best: true`` keeps one
+    best-validation-loss checkpoint across the folds of each subject (LOSO: of
+    all folds), the HiSTN authors' reused Keras ``ModelCheckpoint``
+    (:class:`graphs.training.trainer.BestTracker`), to measure its leakage;
+    it needs serial folds (``workers: 1``, no ``scheduler``). ``keep: last``
+    keeps the last epoch's weights (HiSTN's subject-independent script)
+    instead of the best validation epoch's; the validation loss is still recorded.
 
     ``seed`` is the seed of one training run: the runner sets it to each of
     ``evaluation.seeds`` in turn, so a config file gives ``evaluation.seeds``.
@@ -263,4 +295,16 @@ class TrainConfig(StrictSection):
     workers: int = Field(1, ge=1)
     scheduler: str | None = Field(None, description="Dask scheduler address, e.g. tcp://host:8786: folds run there.")
     checkpoint_dir: Path | None = None
+    sampling: Literal["grid", "crops"] = "grid"
+    crops: CropCounts = CropCounts()
+    shared_best: bool = False
+    keep: Literal["best", "last"] = "best"
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _shared_best_serial(self) -> TrainConfig:
+        if self.shared_best and (self.workers > 1 or self.scheduler is not None):
+            raise ValueError("shared_best shares one checkpoint between folds in order: it needs workers: 1 and no scheduler")
+        if self.shared_best and self.keep == "last":
+            raise ValueError("shared_best restores the best checkpoint; it cannot be combined with keep: last")
+        return self

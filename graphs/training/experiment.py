@@ -30,7 +30,9 @@ training seconds per fold and the inference throughput. With several
 combined by :func:`biosig.evaluation.seeds.combine_seeds` (mean and per-seed scores).
 With ``permutations`` (``evaluation`` or the model's own) each combination's
 fold loop is rerun on ratings shuffled between the trials of each subject
-(:mod:`graphs.training.permutation_runs`), the folds kept.
+(:mod:`graphs.training.permutation_runs`), the folds kept. HiSTN's recipe
+options (random-crop batches and test sets, the shared checkpoint, the
+authors' ``authors_*`` scores) act through :mod:`graphs.training.recipe`.
 
 Task ``regression`` (one output, targets and binned ratings from
 :mod:`biosig.evaluation.labels`, see :class:`~biosig.config.EvaluationConfig`) is
@@ -84,6 +86,7 @@ from graphs.training.folds import (
 from graphs.training.ordinal_metrics import subject_mean_scores
 from graphs.training.permutation_runs import ORDINAL_METRICS, permutation_scores
 from graphs.training.progress import RunProgress
+from graphs.training.recipe import authors_fold_scores, fold_jobs
 from graphs.training.windows_dataset import WindowSet
 
 __all__ = [
@@ -276,18 +279,20 @@ def _score_folds(
     meta, cfg = data.meta, config.evaluation.for_model(spec)
     regression = task == "regression"
     y, n_classes = task_labels(meta[target].to_numpy(), task, cfg, target, combo.classes)
+    tested_tables: list[pd.DataFrame] = []
     # A generator: run serially, only one fold's copy of its rows is alive at a time.
-    jobs = (make_fold_job(data, y, n_classes, spec, target, task, protocol, fold, config, seed) for fold in folds)
+    jobs = fold_jobs(data, y, n_classes, spec, (target, task, protocol), folds, config, seed, tested_tables)
     outcomes = _run_folds(executor, jobs, folds, config, f"{spec.name} {target} {task} {protocol}", progress)
-    rows = [fold.test for fold in folds]
     probs = [outcome.probabilities for outcome in outcomes]
     chance = [outcome.chance for outcome in outcomes]
     records = [outcome.record for outcome in outcomes]
-    tested = np.concatenate(rows)
-    if len(np.unique(tested)) != len(tested):
+    table = pd.concat(tested_tables, ignore_index=True)
+    tested = table["row"].to_numpy()
+    windows = tested[tested >= 0]
+    if len(np.unique(windows)) != len(windows):
         raise DataError(f"protocol {protocol}: a window was tested twice")
     proba = np.concatenate(probs)
-    subjects = meta["subject"].to_numpy()[tested]
+    subjects = table["subject"].to_numpy()
     if regression:
         y_true = meta[target].to_numpy()[tested].astype(float)
         y_pred = expected = ratings_from_targets(proba[:, 0], cfg.rating_range)
@@ -297,7 +302,7 @@ def _score_folds(
         for name in ("ccc", "rmse", "mae"):
             scores[f"chance_{name}"] = chance_scores[name]
     else:
-        y_true, y_pred, expected = y[tested], proba.argmax(axis=1), proba @ np.arange(n_classes)
+        y_true, y_pred, expected = table["label"].to_numpy().astype(np.int64), proba.argmax(axis=1), proba @ np.arange(n_classes)
         labels = list(range(n_classes))
         scores = subject_mean_scores(y_true, proba, subjects, labels)
         chance_scores = subject_mean_scores(y_true, np.eye(n_classes)[np.concatenate(chance)], subjects, labels)
@@ -305,6 +310,8 @@ def _score_folds(
         scores["chance_balanced_accuracy"] = chance_scores["balanced_accuracy"]
         if n_classes == 2:
             scores.update(subject_roc_auc(y_true, proba[:, 1], subjects))
+        if cfg.authors_metrics:
+            scores.update(authors_fold_scores(table, proba, n_classes))
         if combo.classes is not None:
             scores["classes"] = list(combo.classes)
     train_seconds = [r["train_seconds"] for r in records]
@@ -312,12 +319,7 @@ def _score_folds(
     scores["train_seconds_per_fold"] = float(np.mean(train_seconds))
     scores["inference_windows_per_s"] = len(tested) / inference_seconds if inference_seconds > 0 else float("inf")
     scores["folds"] = records
-    frame = meta.iloc[tested][["subject", "trial", "offset"]].reset_index(drop=True).assign(
-        fold=np.concatenate([[f.name] * len(f.test) for f in folds]),
-        y_true=y_true,
-        y_pred=y_pred,
-        expected=expected,
-    )
+    frame = table[["subject", "trial", "offset", "fold"]].assign(y_true=y_true, y_pred=y_pred, expected=expected)
     return scores, frame
 
 

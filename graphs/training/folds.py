@@ -34,9 +34,11 @@ from biosig.evaluation.labels import corrected_labels, rating_bins, regression_t
 from biosig.evaluation.targets import is_condition
 from biosig.evaluation.trial_folds import trial_fold_splits
 from graphs.models import EEGModel, build_model
+from graphs.training.crops import CropSampler
 from graphs.training.deep_inputs import model_hparams, spec_inputs
 from graphs.training.splits import Fold, histn_blocks, loso_folds, with_validation_trials
 from graphs.training.trainer import (
+    BestTracker,
     Inputs,
     fit,
     load_checkpoint,
@@ -54,7 +56,10 @@ class FoldJob:
     """Everything one fold's training needs (picklable, for worker processes).
 
     ``output="regression"``: ``n_classes`` is 1, the ``y`` are float targets
-    and ``strata_*`` the rating bins balanced batches draw over.
+    and ``strata_*`` the rating bins balanced batches draw over. With
+    ``crops`` (:mod:`graphs.training.recipe`) training batches are its random
+    crops, ``x_train`` has no rows and ``y_train`` (the grid windows' labels)
+    only fits the chance guess; ``best`` is a checkpoint shared with other folds.
     """
 
     model: str
@@ -76,6 +81,8 @@ class FoldJob:
     output: str = "classes"
     strata_train: np.ndarray | None = None
     strata_finetune: np.ndarray | None = None
+    crops: CropSampler | None = None
+    best: BestTracker | None = None
 
 
 @dataclass
@@ -108,11 +115,13 @@ def run_fold(job: FoldJob, on_epoch: Callable[[int, float | None], None] | None 
         model = build_model(job.model, seed=cfg.seed, n_outputs=job.n_classes, output=job.output, **job.hparams)
         result = fit(
             model, job.x_train, job.y_train, job.x_val, job.y_val, job.n_classes, cfg,
-            seed=cfg.seed, regression=regression, strata=job.strata_train, on_epoch=on_epoch,
+            seed=cfg.seed, regression=regression, strata=job.strata_train, best=job.best, crops=job.crops,
+            on_epoch=on_epoch,
         )  # fmt: skip
         record: dict[str, Any] = {
             "name": job.fold,
-            "n_train": n_rows(job.x_train),
+            # With crops: the (record, start) pairs training crops are drawn from.
+            "n_train": n_rows(job.x_train) if job.crops is None else int(job.crops.n_starts.sum()),
             "n_val": n_rows(job.x_val),
             "n_test": n_rows(job.x_test),
             "epochs": result.epochs_run,
@@ -120,6 +129,10 @@ def run_fold(job: FoldJob, on_epoch: Callable[[int, float | None], None] | None 
             "train_seconds": result.seconds,
             "device": result.device,
         }
+        if job.crops is not None:
+            record.update(sampling="crops", steps_per_epoch=result.steps_per_epoch)
+        if job.best is not None:
+            record["restored_earlier_fit"] = result.restored_earlier_fit
         if job.x_finetune is not None and n_rows(job.x_finetune):
             names = [n for n, _ in model.named_parameters()]
             frozen = tuple(p for p in job.finetune.freeze if any(n.startswith(p) for n in names))

@@ -73,6 +73,7 @@ from biosig.session import Session
 from graphs.training.deep_inputs import check_models, model_inputs, windows_groups
 from graphs.training.experiment import run_experiment
 from graphs.training.progress import RunProgress
+from graphs.training.recipe import recipe_notes
 from graphs.training.statistics_runner import add_statistics, run_statistics, trial_ratings
 from graphs.training.windows_dataset import WindowSet
 
@@ -138,7 +139,7 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
         if trials is None and result.inputs:
             meta = next(iter(result.inputs[0][1].values())).meta
             trials = trial_ratings(meta, tuple(t for t in config.evaluation.targets if t in meta))
-    info["notes"] = _notes(config) + skipped
+    info["notes"] = _notes(config) + skipped + recipe_notes(config, metrics)
     predictions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     t0 = time.perf_counter()
     with console.status("statistics"):

@@ -10,6 +10,9 @@ EEG windows and peripheral features, passed as ``model(*batches)``;
   classes present, then a window of that class (``balanced: false`` draws
   windows uniformly); ``steps_per_epoch`` defaults to the training windows
   divided by the batch size, as the authors' ``steps = starts x trials / 256``;
+  with a :class:`~graphs.training.crops.CropSampler` passed as ``crops`` the
+  batches are its random crops instead (HiSTN's generator) and the steps
+  default to :meth:`~graphs.training.crops.CropSampler.steps_per_epoch`;
 * **loss**: cross-entropy against soft targets, ``-sum_k q_k log p_k``, with
   HiSTN's ordinal smoothing or one-hot targets (:mod:`biosig.evaluation.labels`);
   the validation loss uses one-hot targets, as the authors validate. With
@@ -23,7 +26,8 @@ EEG windows and peripheral features, passed as ``model(*batches)``;
   (HiSTN: 1e-3, 5e-4 from epoch 30); ``model.apply_constraints()`` after
   every step when the model has it (max-norm, Keras semantics);
 * **early stopping** on the validation loss with ``patience`` epochs; the
-  best epoch's weights are restored at the end (the authors' checkpoint).
+  best epoch's weights are restored at the end (the authors' checkpoint;
+  ``keep: last`` keeps the last epoch's instead).
   A :class:`BestTracker` passed as ``best`` and shared between fits keeps the
   best loss and weights across them, as the authors' subject-dependent script
   reuses one Keras ``ModelCheckpoint(save_best_only=True)`` over its 10
@@ -62,6 +66,7 @@ from biosig.config import TrainConfig
 from biosig.errors import ConfigError, DataError
 from graphs.training.batches import Inputs, as_tensors, draw_batch, n_rows, take_rows
 from graphs.training.checkpoints import load_checkpoint, save_checkpoint
+from graphs.training.crops import CropSampler
 from graphs.training.label_smoothing import soft_targets
 from graphs.training.losses import batch_loss, ccc_loss, evaluate_loss
 from graphs.training.prediction import predict_proba, predict_values
@@ -123,7 +128,7 @@ class FitResult:
         Per epoch: ``epoch``, ``lr``, ``train_loss`` (soft targets) and
         ``val_loss`` (one-hot; ``None`` without validation data).
     best_epoch
-        Epoch whose weights were kept (the last one without validation data;
+        Epoch whose weights were kept (the last one without validation data or with ``keep: last``;
         -1 when a shared :class:`BestTracker` restored an earlier fit's weights).
     restored_earlier_fit
         The weights kept come from an earlier fit sharing the :class:`BestTracker`.
@@ -131,6 +136,8 @@ class FitResult:
         Wall time of the training, s.
     device
         Device the model was trained on (``"cpu"`` or ``"cuda"``).
+    steps_per_epoch
+        Batches per epoch.
     """
 
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -138,6 +145,7 @@ class FitResult:
     restored_earlier_fit: bool = False
     seconds: float = 0.0
     device: str = "cpu"
+    steps_per_epoch: int = 0
 
     @property
     def epochs_run(self) -> int:
@@ -174,6 +182,7 @@ def fit(
     regression: bool = False,
     strata: np.ndarray | None = None,
     best: BestTracker | None = None,
+    crops: CropSampler | None = None,
     on_epoch: Callable[[int, float | None], None] | None = None,
 ) -> FitResult:
     """Train ``model`` in place (see the module docstring); the best epoch's weights are kept.
@@ -208,6 +217,10 @@ def fit(
         Best-epoch tracking; default a fresh :class:`BestTracker` (today's
         behaviour). A tracker shared with earlier fits carries their best
         loss and weights (the authors' reused checkpoint; see :class:`BestTracker`).
+    crops
+        Classification only: draw every training batch from this sampler
+        (``cfg.balanced`` crops, labels its records'); ``x_train`` and
+        ``y_train`` are then not used and may be ``None``.
     on_epoch
         Called after each epoch with the 0-based epoch and its validation loss
         (``None`` without validation data), e.g. to show progress.
@@ -223,7 +236,11 @@ def fit(
     lr_steps = dict(cfg.lr_steps if lr_steps is None else lr_steps)
     batch_size = cfg.batch_size if batch_size is None else batch_size
     seed = cfg.seed if seed is None else seed
-    if regression:
+    if crops is not None:
+        if regression:
+            raise ConfigError("crop sampling (train.sampling: crops) trains classifiers only, not regression")
+        y_train = draw_on = _check_labels(crops.labels, n_classes, "training")
+    elif regression:
         y_train = _check_values(y_train, "training")
         draw_on = np.zeros(len(y_train), np.int64) if strata is None else np.asarray(strata)
         if draw_on.shape != y_train.shape or not np.issubdtype(draw_on.dtype, np.integer):
@@ -231,7 +248,7 @@ def fit(
     else:
         y_train = draw_on = _check_labels(y_train, n_classes, "training")
     loss_kind = cfg.regression_loss if regression else None
-    if n_rows(x_train) != len(y_train) or not n_rows(x_train):
+    if crops is None and (n_rows(x_train) != len(y_train) or not n_rows(x_train)):
         raise DataError(f"training data: {n_rows(x_train)} inputs and {len(y_train)} labels; need equal, non-zero counts")
     has_val = x_val is not None and y_val is not None and n_rows(x_val) > 0
     if has_val:
@@ -242,11 +259,14 @@ def fit(
         raise ConfigError(f"freeze prefixes {list(freeze)} match no parameter of {type(model).__name__}")
     params = [p for name, p in model.named_parameters() if name not in frozen]
 
-    soft = y_train[:, None] if regression else soft_targets(y_train, n_classes, cfg.label_mode, cfg.sigma)
+    # With crops: one target row per class, indexed by each crop's label.
+    soft_of = np.arange(n_classes) if crops is not None else y_train
+    soft = y_train[:, None] if regression else soft_targets(soft_of, n_classes, cfg.label_mode, cfg.sigma)
     targets = torch.as_tensor(soft, dtype=torch.float32)
-    steps = cfg.steps_per_epoch or math.ceil(n_rows(x_train) / batch_size)
+    default_steps = crops.steps_per_epoch(batch_size) if crops is not None else math.ceil(n_rows(x_train) / batch_size)
+    steps = cfg.steps_per_epoch or default_steps
     rng = np.random.default_rng(seed)
-    result = FitResult(device=device.type)
+    result = FitResult(device=device.type, steps_per_epoch=steps)
     best = BestTracker() if best is None else best
     this_fit, best.fits = best.fits, best.fits + 1
     stale = 0
@@ -261,8 +281,13 @@ def fit(
             model.train()
             total = 0.0
             for _ in range(steps):
-                rows = draw_batch(rng, draw_on, batch_size, cfg.balanced)
-                xb = as_tensors(take_rows(x_train, rows), device)
+                if crops is None:
+                    rows = draw_batch(rng, draw_on, batch_size, cfg.balanced)
+                    batch = take_rows(x_train, rows)
+                else:
+                    drawn = crops.draw(batch_size, cfg.balanced)
+                    batch, rows = drawn.x, drawn.y
+                xb = as_tensors(batch, device)
                 loss = batch_loss(model(*xb), targets[rows].to(device), loss_kind)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -283,7 +308,7 @@ def fit(
                 stale += 1
                 if cfg.patience is not None and stale >= cfg.patience:
                     break
-    if has_val and best.state is not None:
+    if has_val and best.state is not None and cfg.keep == "best":
         model.load_state_dict(best.state)
         result.restored_earlier_fit = best.owner != this_fit
     else:

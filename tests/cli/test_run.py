@@ -46,7 +46,7 @@ def test_report_folder_is_complete_and_readable(tmp_path):
         assert f"]({png})" in report
     # The cohort went through EDF + CSV files and was read back from them.
     assert sorted(p.name for p in (out / "data").glob("S01_*")) == [
-        "S01_ecg.csv", "S01_eda.csv", "S01_eeg.edf", "S01_trials.csv"
+        "S01_ecg.csv", "S01_eda.csv", "S01_eeg.edf", "S01_trials.csv", "S01_written.json"
     ]
     assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
 
