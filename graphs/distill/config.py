@@ -170,21 +170,27 @@ class ProtoKDConfig(_Strict):
 
 
 class DGeoConfig(_Strict):
-    """D-Geo (:func:`graphs.distill.losses.d_geo`) on a late cosine schedule.
+    """D-Geo (:func:`graphs.distill.losses.d_geo`) on a late cosine schedule, scale-free by default.
 
-    The paper's weight 0.012 and hard gate 0.2 left our D-Geo at about 1e-5
-    of the loss: Proto-KD already keeps the positive faces' projections
-    within cosine distance 0.2 of their class centre, so the hinge is almost
-    always 0, and a larger weight only drives the remaining hinge to 0 (tried:
-    weight 50 with gate 0.05 gave 0% at the end). The defaults, gate 0 (every
-    bit of spread counts) and weight 100, keep it acting: about 1-4% of the
-    loss over the last epochs of short runs (the report gives the share at
-    the end of training, ``dgeo_share``). A larger weight does not raise the
-    share: on ``configs/distill.yaml`` weight 300 gave 0.7-1.2% per run, as
-    100 did, because the spread shrinks in proportion to the weight.
+    ``share`` (default 0.02): D-Geo is rescaled every batch to be exactly the
+    fraction ``share * s(e)`` of the batch loss, ``s(e)`` the schedule factor
+    (:func:`graphs.distill.losses.share_weighted`; definition in
+    :mod:`graphs.distill.losses`), so the share does not depend on how far the
+    spread has already shrunk, nor on the grid the student is trained with:
+    every row of the ablation gets the same share. ``share: null`` uses the
+    absolute form ``weight * s(e) * DGeo`` instead (``weight`` is ignored
+    otherwise). Why the absolute form fails here: the paper's weight 0.012 and
+    hard gate 0.2 left D-Geo at about 1e-5 of the loss (Proto-KD already keeps
+    the positive faces within cosine distance 0.2 of their class centre, so
+    the hinge is almost always 0), and with gate 0 a larger weight did not
+    raise the share: on ``configs/distill.yaml`` weight 100 and 300 both gave
+    0.7-1.2% per run, because the spread shrinks in proportion to the weight.
     """
 
-    weight: float = Field(100.0, ge=0)
+    share: float | None = Field(
+        0.02, ge=0, lt=1, description="Fraction of each batch's loss at full schedule; null: absolute weight."
+    )
+    weight: float = Field(100.0, ge=0, description="Absolute weight, used only when share is null.")
     positive_classes: tuple[str, ...] = ("happiness", "surprise")
     start_epoch: float = Field(20, ge=0)
     end_epoch: float = Field(60, gt=0)

@@ -200,10 +200,21 @@ def _ablation_lines(summary: Mapping[str, Any]) -> list[str]:
     if shares:
         lines += [
             "",
-            f"D-Geo (weight {summary['losses']['d_geo_weight']:g}) is {100 * min(shares):.2f}% to "
+            f"D-Geo ({_dgeo_setting(summary)}) is {100 * min(shares):.2f}% to "
             f"{100 * max(shares):.2f}% of the training loss in the last epoch (mean over seeds per condition).",
         ]
     return [*lines, "", f"**Result.** {abl['result']}", ""]
+
+
+def _dgeo_setting(summary: Mapping[str, Any]) -> str:
+    """How D-Geo was weighted: the scale-free share (schedule factor included in the row) or the absolute weight."""
+    d_geo = summary.get("config", {}).get("losses", {}).get("d_geo", {})
+    if d_geo.get("share") is not None:
+        return (
+            f"scale-free: rescaled every batch to {100 * d_geo['share']:g}% of the loss times the schedule factor, "
+            "the same for every grid; `graphs/distill/losses.py`"
+        )
+    return f"weight {summary['losses']['d_geo_weight']:g}"
 
 
 def write_report(out_dir: Path, summary: Mapping[str, Any], figures: Mapping[str, str]) -> Path:

@@ -9,7 +9,8 @@ order with the same augmentations. Per epoch:
 * shuffled mini-batches; augmentation (``student.augment``): random
   horizontal flip and a random shift of up to ``max_shift`` px (edge pixels
   repeated);
-* loss ``CE + w_kd KD + w_proto ProtoKD + w_geo s(e) DGeo``
+* loss ``CE + w_kd KD + w_proto ProtoKD + G`` with D-Geo's ``G`` scale-free
+  (exactly ``share * s(e)`` of each batch's loss) or ``w_geo s(e) DGeo``
   (:mod:`graphs.distill.losses`), CE with inverse-frequency class weights
   ``n / (K n_k)`` when ``class_weights`` (as the paper's CE has class weights);
 * gradient norm clipped to ``clip_grad`` (1.0, the paper's);
@@ -24,7 +25,7 @@ passes one per repeat); dropout from torch's generator seeded with it inside
 
 History (one row per epoch): ``loss`` and each unweighted term (``ce``,
 ``kd``, ``proto``, ``dgeo``) averaged over the epoch's samples,
-``dgeo_weighted`` (``w_geo s(e) DGeo``, the term as it enters the loss) and
+``dgeo_weighted`` (``G``, the term as it enters the loss) and
 ``dgeo_share`` (``dgeo_weighted / loss``: how much of the loss D-Geo is),
 the validation accuracy and macro-F1.
 """
@@ -43,7 +44,7 @@ import torch
 from .config import DistillConfig
 from .evaluate import classification_metrics
 from .face_data import FaceSet
-from .losses import d_geo, label_smoothed_ce, late_cosine, logit_kd, proto_kd
+from .losses import d_geo, label_smoothed_ce, late_cosine, logit_kd, proto_kd, share_weighted
 from .students import Student, build_student
 
 
@@ -245,7 +246,10 @@ def train_student(
                     loss = loss + lcfg.proto_kd.weight * terms["proto"]
                 if spec.dgeo:
                     terms["dgeo"] = d_geo(out.projection, y, grid.positive, lcfg.d_geo.hard_gate)
-                    terms["dgeo_weighted"] = lcfg.d_geo.weight * geo_scale * terms["dgeo"]
+                    if lcfg.d_geo.share is None:
+                        terms["dgeo_weighted"] = lcfg.d_geo.weight * geo_scale * terms["dgeo"]
+                    else:
+                        terms["dgeo_weighted"] = share_weighted(terms["dgeo"], loss, lcfg.d_geo.share * geo_scale)
                     loss = loss + terms["dgeo_weighted"]
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -130,19 +130,29 @@ def test_ablation_settings_are_checked() -> None:
     assert cfg.ablation.n_seeds == 3
 
 
-def test_default_dgeo_weight_is_at_least_one_percent_of_the_loss() -> None:
-    """A short run of the shipped student at the full D-Geo schedule (ramp over by epoch 1), default weight and gate."""
+def _short_dgeo_run(epochs: int, d_geo: dict) -> dict:
+    """Last history row of a short run of the shipped student, D-Geo's ramp over by epoch 1."""
     images, labels = synthetic_faces(16, FERPLUS_CLASSES, seed=0, expression=ExpressionModel())
     faces = FaceSet(images, labels, FERPLUS_CLASSES, "synthetic")
     targets = GridTargets(circumplex_prototypes(64), cell_index(class_cells(FERPLUS_CLASSES)), (1, 2))
     cfg = distill_config_from_dict(
         {
-            "student": {"epochs": 3, "batch_size": 32, "widths": [8, 16, 32, 64], "lr": 0.003},
-            "losses": {"kd": {"ema_decay": 0.9}, "d_geo": {"start_epoch": 0, "end_epoch": 1}},
+            "student": {"epochs": epochs, "batch_size": 32, "widths": [8, 16, 32, 64], "lr": 0.003},
+            "losses": {"kd": {"ema_decay": 0.9}, "d_geo": {"start_epoch": 0, "end_epoch": 1, **d_geo}},
         }
     )
-    run = train_student("ce+kd+proto+dgeo", faces, faces, targets, cfg)
-    last = run.history[-1]
+    return train_student("ce+kd+proto+dgeo", faces, faces, targets, cfg).history[-1]
+
+
+def test_default_dgeo_weight_is_at_least_one_percent_of_the_loss() -> None:
+    """Default (scale-free, share 0.02) D-Geo at full schedule is exactly 2% of the loss, at least 1%."""
+    last = _short_dgeo_run(3, {})
     assert last["dgeo_scale"] == 1.0
     assert last["dgeo_share"] == pytest.approx(last["dgeo_weighted"] / last["loss"])
+    assert last["dgeo_share"] == pytest.approx(0.02, rel=1e-4)
     assert last["dgeo_share"] >= 0.01
+
+
+def test_absolute_dgeo_weight_when_share_is_null() -> None:
+    last = _short_dgeo_run(2, {"share": None, "weight": 100.0})
+    assert last["dgeo_weighted"] == pytest.approx(100.0 * last["dgeo"], rel=1e-4)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from biosig.errors import ConfigError
-from graphs.distill.losses import d_geo, label_smoothed_ce, late_cosine, logit_kd, proto_kd
+from graphs.distill.losses import d_geo, label_smoothed_ce, late_cosine, logit_kd, proto_kd, share_weighted
 
 
 def test_label_smoothed_ce_by_hand() -> None:
@@ -85,6 +85,37 @@ def test_d_geo_needs_two_samples_of_a_positive_class_and_keeps_the_graph() -> No
     assert float(loss.detach()) == 0.0
     loss.backward()
     assert h.grad is not None and float(h.grad.abs().sum()) == 0.0
+
+
+def test_scale_free_d_geo_is_the_configured_share_of_the_loss_by_hand() -> None:
+    c, s = math.cos(math.pi / 6), math.sin(math.pi / 6)
+    # the +-30 deg happiness pair of test_d_geo_by_hand: DGeo = 1 - cos 30 deg = 0.1340
+    h = torch.tensor([[c, s], [c, -s], [0.0, 1.0], [0.0, -1.0]], requires_grad=True)
+    labels = torch.tensor([1, 1, 3, 3])
+    term = d_geo(h, labels, [1, 2], hard_gate=0.0)
+    rest = torch.tensor(1.5)  # CE + w_kd KD + w_proto ProtoKD of the batch
+    # share 0.25: lambda = 0.25 / 0.75 = 1/3, G = 1.5 / 3 = 0.5, total 2.0, of which G is a quarter
+    g = share_weighted(term, rest, 0.25)
+    assert float(g.detach()) == pytest.approx(0.5, rel=1e-6)
+    assert float(g.detach() / (rest + g.detach())) == pytest.approx(0.25, rel=1e-6)
+    # the target does not depend on D-Geo's own size: a 10x smaller spread gives the same share
+    assert float(share_weighted(term / 10, rest, 0.25).detach()) == pytest.approx(0.5, rel=1e-6)
+    # gradient: lambda * R / DGeo times DGeo's gradient = (0.5 / 0.1340) * grad DGeo
+    g.backward()
+    expected = torch.autograd.grad(d_geo(h, labels, [1, 2], hard_gate=0.0), h)[0] * 0.5 / (1 - c)
+    torch.testing.assert_close(h.grad, expected)
+
+
+def test_scale_free_d_geo_without_spread_or_share_is_zero() -> None:
+    h = torch.tensor([[1.0, 0.0], [0.0, 1.0]], requires_grad=True)
+    term = d_geo(h, torch.tensor([1, 3]), [1, 2])  # no positive pair: 0
+    g = share_weighted(term, torch.tensor(1.0), 0.02)
+    assert float(g.detach()) == 0.0
+    g.backward()
+    assert float(h.grad.abs().sum()) == 0.0
+    assert float(share_weighted(torch.tensor(0.3), torch.tensor(1.0), 0.0)) == 0.0
+    with pytest.raises(ConfigError, match="share"):
+        share_weighted(torch.tensor(0.3), torch.tensor(1.0), 1.0)
 
 
 def test_late_cosine_schedule() -> None:
