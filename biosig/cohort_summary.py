@@ -104,3 +104,27 @@ class CohortRun:
             "executor": self.executor,
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
         }
+
+
+def results_account(results: list[SessionResult], features: xr.Dataset) -> dict[str, Any]:
+    """The per-subject part of :meth:`CohortRun.summary` for a cohort computed without the cache.
+
+    ``results`` are the subjects' own results (before they were stacked) and
+    ``features`` the stacked cohort; a subject's ``dropped_channels`` are its
+    channels the cohort does not have. Nothing is skipped on this path: a
+    failing subject stops it.
+    """
+    kept = set(features["channel"].values.tolist()) if "channel" in features.coords else set()
+    dropped = {}
+    for r in results:
+        own = r.features["channel"].values.tolist() if "channel" in r.features.coords else []
+        if lost := [c for c in own if c not in kept]:
+            dropped[r.subject] = lost
+    return {
+        "n_subjects": len(results),
+        "n_windows": int(features.sizes["window"]),
+        "skipped": [],
+        "dropped_channels": dropped,
+        "notes": {r.subject: list(r.log.notes) for r in results if r.log.notes},
+        "nan_features": {r.subject: nan for r in results if (nan := r.nan_features())},
+    }

@@ -45,6 +45,7 @@ from rich.progress import (
 
 from biosig import __version__
 from biosig.cohort import run_cohort, sources_from_config, uses_cohort_cache
+from biosig.cohort_summary import results_account
 from biosig.config import EvaluationConfig, ModelSpec, RunConfig
 from biosig.errors import DataError
 from biosig.evaluation.baseline import (
@@ -166,10 +167,11 @@ def _feature_models(
     What it skips on this cohort (targets without labels, protocols it cannot run) is appended to ``skipped``.
     """
     truths: dict[str, dict] = {}
-    n_subjects = config.source.synthetic.n_subjects
+    n_subjects = len(sources_from_config(config, out / "data"))
+    verb = "generate" if config.source.kind == "synthetic" else "read"
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        bar = progress.add_task("subjects: generate, preprocess, features", total=n_subjects)
+        bar = progress.add_task(f"subjects: {verb}, preprocess, features", total=n_subjects)
 
         def sessions() -> Iterator[Session]:
             for session in iter_sessions(config, out):
@@ -189,6 +191,7 @@ def _feature_models(
             cohort_summary = cohort.summary()
         else:
             features, results = cohort_features(sessions(), config, on_done=done)
+            cohort_summary = results_account(results, features)
         timings["cohort, preprocessing and features"] = time.perf_counter() - t0
 
         ev = config.evaluation

@@ -12,6 +12,7 @@ import pytest
 
 from biosig.cohort import CallableSource, process_cohort
 from biosig.cohort_merge import merge_results
+from biosig.cohort_summary import results_account
 from biosig.config import config_from_dict
 from biosig.datasets.synthetic import SyntheticConfig, make_session
 from biosig.errors import ConfigError, DataError
@@ -150,8 +151,12 @@ def test_cohort_uses_common_channels_and_lists_the_dropped_ones(tmp_path):
     assert any("AF4-AF3" in n and "skipped" in n for n in summary["notes"]["S02"])
     # the condition coordinate (a string) survives the cache round trip
     assert set(ds["condition"].values.tolist()) == {"calm", "tense"} and ds["condition"].dtype.kind == "U"
-    eager, _ = cohort_features([_dropped_channel_session(k, synth) for k in range(3)], cfg)
+    eager, results = cohort_features([_dropped_channel_session(k, synth) for k in range(3)], cfg)
     np.testing.assert_array_equal(eager["de"].values, ds["de"].values)
+    # without the cache (the runner's other path) the report gets the same account
+    account = results_account(results, eager)
+    assert account["dropped_channels"] == run.dropped_channels and account["skipped"] == []
+    assert account["notes"] == summary["notes"] and account["nan_features"] == summary["nan_features"]
 
 
 def test_cohort_errors_name_subjects(e4):
