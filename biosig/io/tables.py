@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from biosig.errors import ConfigError, DataError
-from biosig.io.channels import Recording, TimedSignal, no_events, plan_channels, si_factor
+from biosig.io.channels import ChannelPlan, Recording, TimedSignal, no_events, plan_channels, si_factor
 
 TIME_COLUMNS: tuple[str, ...] = ("time", "times", "t", "timestamp", "time_s", "seconds", "datetime")
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".txt", ".parquet")
@@ -137,6 +137,7 @@ def read_table(
     data *= _unit_factors([str(c) for c in channels], units or {}, path)[:, None]
     plan = plan_channels([str(c) for c in channels], None, channel_types, source=str(path))
     notes += plan.warnings
+    notes += _assumed_units([str(c) for c in channels], plan, units or {}, path)
     signals = [
         TimedSignal(str(path), modality, [plan.names[i] for i in picks], data[picks], rate, start)
         for modality, picks in plan.groups().items()
@@ -301,6 +302,24 @@ def _regularise(
         f"{path}: the time column {kind}: {where} where the mean step is {mean:.6g} s; pass sfreq= (Hz) to "
         "resample onto a regular grid, or dejitter=True if only the clock is coarse"
     )
+
+
+#: SI unit a physiological column without ``units`` is taken in (the documented default).
+_SI_UNITS = {"eeg": "V", "ecg": "V", "eog": "V", "emg": "V", "eda": "S"}
+_EXAMPLE_UNITS = {"V": "mV", "S": "uS"}
+
+
+def _assumed_units(columns: list[str], plan: ChannelPlan, units: Mapping[str, str], path: Path) -> list[str]:
+    """One warning per modality whose columns (as the file names them) had no unit given and were taken as SI."""
+    assumed: dict[str, list[str]] = {}
+    for name, modality in zip(columns, plan.modalities, strict=True):
+        if modality in _SI_UNITS and name not in units:
+            assumed.setdefault(modality, []).append(name)
+    return [
+        f"{path}: no unit given for the {modality} column(s) {names}: taken as {_SI_UNITS[modality]} (SI, the "
+        f"documented default); pass units= (e.g. {{{names[0]!r}: {_EXAMPLE_UNITS[_SI_UNITS[modality]]!r}}}) if they are not"
+        for modality, names in assumed.items()
+    ]
 
 
 def _unit_factors(channels: list[str], units: Mapping[str, str], path: Path) -> np.ndarray:

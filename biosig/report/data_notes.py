@@ -1,5 +1,8 @@
 """What the data held back, in the report's words: subjects skipped, channels dropped, asymmetry, NaN features.
 
+Also each subject's reading warnings (``run_info["preprocessing"][subject]["reading_warnings"]``:
+what a reader assumed, e.g. a unit, or dropped), as the readers put them in ``Session.info["warnings"]``.
+
 Read from ``run_info.json`` (:func:`collect_data_notes`): the cohort account
 ``run_info["cohort"]`` (:meth:`biosig.cohort_summary.CohortRun.summary`: keys
 ``skipped``, ``dropped_channels``, ``notes``, ``nan_features``) and, where it
@@ -60,6 +63,7 @@ class DataNotes:
     asymmetry: dict[str, list[str]] = field(default_factory=dict)
     nan_features: list[NanFeature] | None = None
     feature_baseline: bool = False
+    reading: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _reasons(text: str, into: dict[str, int | None]) -> None:
@@ -115,6 +119,11 @@ def collect_data_notes(run_info: Mapping[str, Any]) -> DataNotes:
         asymmetry=_asymmetry(notes, run_info.get("config") or {}),
         nan_features=None if nan is None else _nan_features(nan),
         feature_baseline="n_windows" in run_info,
+        reading={
+            s: list(found["reading_warnings"])
+            for s, found in (run_info.get("preprocessing") or {}).items()
+            if found.get("reading_warnings")
+        },
     )
 
 
@@ -170,6 +179,10 @@ def data_notes_markdown(run_info: Mapping[str, Any]) -> list[str]:
         lines += ["### Frontal asymmetry", ""]
         lines += [f"- {_who(subjects)}: {text}" for text, subjects in notes.asymmetry.items()]
         lines.append("")
+    if notes.reading:
+        lines += ["### What reading the recordings assumed or left out", ""]
+        lines += [f"- {_cell(subject)}: {_cell(w)}" for subject, ws in notes.reading.items() for w in ws]
+        lines.append("")
     if notes.nan_features is not None:
         lines += ["### Features with NaN windows", ""]
         if notes.nan_features:
@@ -202,6 +215,9 @@ def data_notes_html(run_info: Mapping[str, Any]) -> str:
     if notes.asymmetry:
         items = "".join(f"<li>{escape(_who(subjects))}: {escape(text)}</li>" for text, subjects in notes.asymmetry.items())
         parts.append(f'<h4>Frontal asymmetry</h4><ul id="asymmetry-notes">{items}</ul>')
+    if notes.reading:
+        items = "".join(f"<li>{escape(subject)}: {escape(w)}</li>" for subject, ws in notes.reading.items() for w in ws)
+        parts.append(f'<h4>What reading the recordings assumed or left out</h4><ul id="reading-warnings">{items}</ul>')
     if notes.nan_features is not None:
         if notes.nan_features:
             rows = [[escape(cell) for cell in _nan_rows(f)] for f in notes.nan_features]

@@ -347,6 +347,7 @@ def _feature_info(config: RunConfig, features, results: list[SessionResult], tru
                 "ica_excluded": r.log.ica_excluded,
                 "notes": r.log.notes,
                 "true_bad_channels": truths.get(r.subject, {}).get("bad_channels"),
+                "reading_warnings": truths.get(r.subject, {}).get("warnings", []),
             }
             for r in results
         },

@@ -342,3 +342,13 @@ def test_header_claiming_more_samples_than_the_data_file_holds(tmp_path: Path) -
     savemat(tmp_path / "lying.set", fields, appendmat=False)
     with pytest.raises(DataError, match=rf"lying.set: the EEGLAB header claims {raw.n_times * 1000} samples x 6 channels"):
         read_session(tmp_path / "lying.set")
+
+
+def test_table_without_units_says_which_columns_were_taken_as_si(shared_data):
+    """A physiological column without a unit is read as SI, and the session's warnings say so (never silently)."""
+    path = shared_data / "neurokit2" / "bio_eventrelated_100hz.csv"
+    warnings = read_session(path, sfreq=100).info["warnings"]
+    assert any("no unit given for the ecg column(s) ['ECG']: taken as V" in w for w in warnings)
+    assert any("no unit given for the eda column(s) ['EDA']: taken as S" in w for w in warnings)
+    given = read_session(path, sfreq=100, units={"ECG": "mV", "EDA": "uS"}).info["warnings"]
+    assert not any("no unit given" in w for w in given)

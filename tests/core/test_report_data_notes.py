@@ -109,6 +109,14 @@ def test_without_a_cohort_account_the_preprocessing_notes_give_the_asymmetry_not
     assert "every subject: frontal asymmetry is off" in "\n".join(data_notes_markdown(off))
 
 
+def test_reading_warnings_are_listed_per_subject(tmp_path: Path) -> None:
+    warning = "x.csv: no unit given for the eda column(s) ['EDA']: taken as S (SI, the documented default)"
+    info = {"preprocessing": {"S01": {"notes": [], "reading_warnings": [warning]}, "S02": {"notes": []}}}
+    assert collect_data_notes(info).reading == {"S01": [warning]}
+    report = "\n".join(data_notes_markdown(info))
+    assert "What reading the recordings assumed" in report and f"- S01: {warning}" in report
+
+
 def test_run_with_asymmetry_off_says_so_in_the_report(tmp_path: Path) -> None:
     config = config_from_dict({
         "source": {"synthetic": {"n_subjects": 2, "n_trials": 4, "baseline_seconds": 6, "stimulus_seconds": 6},
