@@ -13,18 +13,28 @@ so logs are complete and outlets withdrawn.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
-console = Console()
+if TYPE_CHECKING:
+    from rich.console import Console
 
 LSL_CONFIG_HELP = (
     "liblsl configuration file (default: the shipped streaming/lsl_api.cfg, loopback only; "
     "labs pass their own to reach devices on their network)."
 )
+
+
+@functools.cache
+def console() -> Console:
+    """The live commands' rich console, made on first use so that ``--help`` does not build it."""
+    from rich.console import Console
+
+    return Console()
 
 
 @contextlib.contextmanager
@@ -40,13 +50,13 @@ def live_command(lsl_config: Path | None) -> Iterator[None]:
     try:
         use_lsl_config(lsl_config)
     except FileNotFoundError as exc:
-        console.print(f"[bold red]error:[/] {exc} (--lsl-config)", highlight=False)
+        console().print(f"[bold red]error:[/] {exc} (--lsl-config)", highlight=False)
         raise typer.Exit(2) from None
     try:
         with sigterm_as_interrupt():
             yield
     except BiosigError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        console().print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        console.print("stopped")
+        console().print("stopped")

@@ -51,14 +51,14 @@ def calibrate(
                 raise ConfigError(f"--fit-ica: {source} has no EEG")
             spec = load_live_model(checkpoints, allow_uncalibrated=True).spec
             cleaning = fit_live_ica(session.eeg, spec, fit_ica, label=source)
-            console.print(
+            console().print(
                 f"ICA fitted on {source}: components {list(cleaning.exclude)} excluded; written {fit_ica}",
                 highlight=False, soft_wrap=True,
             )  # fmt: skip
         written, calibration = calibrate_checkpoints(
             checkpoints, session, out, start=start, seconds=seconds, source=source, ica=cleaning
         )
-        console.print(
+        console().print(
             f"rest: {source}, {calibration.seconds:g} s from {calibration.start:g} s "
             f"({calibration.stats.samples} samples after the filter warm-up)",
             highlight=False,
@@ -72,14 +72,14 @@ def calibrate(
                 for kind, level in calibration.peripheral.items()
                 for name, value in zip(PERIPHERAL_FEATURES[kind], level, strict=True)
             )
-            console.print(
+            console().print(
                 f"ECG/EDA rest level over {calibration.tiles} tiles: {levels}", highlight=False, soft_wrap=True
             )
             missing = calibration.missing_levels()
             if missing:
-                console.print(
+                console().print(
                     f"[yellow]no usable rest tile:[/] {', '.join(missing)} (these features stay missing live)",
                     highlight=False, soft_wrap=True,
                 )  # fmt: skip
         for path in written:
-            console.print(f"written {path}", highlight=False, soft_wrap=True)
+            console().print(f"written {path}", highlight=False, soft_wrap=True)

@@ -15,11 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from biosig.commands._config_options import set_option
-
-console = Console()
 
 
 def distill(
@@ -28,11 +25,14 @@ def distill(
     set_values: list[str] = set_option(),
 ) -> None:
     """Distil EEG valence/arousal prototypes into image-only face models and report the ablation."""
+    from rich.console import Console
+
     from biosig.errors import BiosigError
     from biosig.signals import sigterm_as_interrupt
     from graphs.distill.config import load_distill_config
     from graphs.distill.job import run_distill
 
+    console = Console()
     try:
         cfg = load_distill_config(config, set_values)
         with sigterm_as_interrupt():  # SIGTERM stops it as Ctrl-C does

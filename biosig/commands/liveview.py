@@ -37,7 +37,7 @@ def liveview(
     try:
         use_lsl_config(lsl_config)
     except FileNotFoundError as exc:
-        console.print(f"[bold red]error:[/] --lsl-config: {exc}", highlight=False, soft_wrap=True)
+        console().print(f"[bold red]error:[/] --lsl-config: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
     from biosig.errors import BiosigError
@@ -46,9 +46,9 @@ def liveview(
     try:
         server = LiveViewServer(port=port, stream=stream, lost_after=lost_after).start()
     except BiosigError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        console().print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    console.print(f"Live view on [bold]{server.url}[/] following LSL stream {stream!r}; Ctrl-C stops it.", highlight=False)
+    console().print(f"Live view on [bold]{server.url}[/] following LSL stream {stream!r}; Ctrl-C stops it.", highlight=False)
     from biosig.signals import sigterm_as_interrupt
 
     try:

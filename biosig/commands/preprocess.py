@@ -15,12 +15,8 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from biosig.commands._config_options import set_option
-
-console = Console()
 
 
 def preprocess(
@@ -37,6 +33,7 @@ def preprocess(
     set_values: list[str] = set_option(),
 ) -> None:
     """Preprocess every subject and cache its features (Zarr); `biosig run` with the same cache reuses them."""
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -44,6 +41,7 @@ def preprocess(
         TextColumn,
         TimeElapsedColumn,
     )
+    from rich.table import Table
 
     from biosig.cohort import run_cohort, sources_from_config
     from biosig.config import load_config
@@ -51,6 +49,7 @@ def preprocess(
     from biosig.report.writer import write_json
     from biosig.signals import sigterm_as_interrupt
 
+    console = Console()
     try:
         cfg = load_config(config, set_values)
         overrides = {"dir": cache, "workers": workers, "scheduler": scheduler}

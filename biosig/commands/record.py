@@ -26,6 +26,6 @@ def record(
 
         path = run_record(
             out, streams or None, duration=duration, overwrite=overwrite, timeout=timeout,
-            on_started=lambda: console.print(f"recording to {out}", highlight=False),
+            on_started=lambda: console().print(f"recording to {out}", highlight=False),
         )  # fmt: skip
-        console.print(f"written {path}")
+        console().print(f"written {path}")

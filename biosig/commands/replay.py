@@ -28,8 +28,8 @@ def replay(
 
         def ready(player) -> None:  # noqa: ANN001 - a streaming.replay.Replayer
             names = ", ".join(f"{s.outlet.get_info().name()} ({s.sfreq:g} Hz)" for s in player.streams)
-            console.print(f"replaying {source} ({player.duration:.1f} s) at x{speed:g}: {names}", highlight=False)
-            console.print(describe_listening(listening_sockets()), highlight=False)
+            console().print(f"replaying {source} ({player.duration:.1f} s) at x{speed:g}: {names}", highlight=False)
+            console().print(describe_listening(listening_sockets()), highlight=False)
 
         pushed = run_replay(source, speed=speed, loop=loop, duration=duration, prefix=prefix, on_ready=ready)
-        console.print(f"done: {pushed:.1f} s of recording pushed")
+        console().print(f"done: {pushed:.1f} s of recording pushed")

@@ -10,11 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from biosig.commands._config_options import set_option
-
-console = Console()
 
 
 def run(
@@ -23,9 +20,12 @@ def run(
     set_values: list[str] = set_option(),
 ) -> None:
     """Run the main job: cohort -> preprocessing -> features or windows -> every model's evaluation -> report."""
+    from rich.console import Console
+
     from biosig.config import load_config
     from biosig.errors import BiosigError
 
+    console = Console()
     try:
         cfg = load_config(config, set_values)
         if out is not None:

@@ -78,11 +78,11 @@ def stream(
         with session:
             eeg_reader = session.eeg
             assert eeg_reader is not None
-            console.print(
+            console().print(
                 f"reading {eeg_reader.name_!r} ({len(eeg_reader.layout.names)} ch @ {eeg_reader.rate:g} Hz); "
                 f"publishing on {session.outlet_name!r}"
             )
-            console.print(describe_listening(listening_sockets()), highlight=False)
+            console().print(describe_listening(listening_sockets()), highlight=False)
             seen = 0
 
             def print_events() -> None:
@@ -91,7 +91,7 @@ def stream(
                 total = session.n_events
                 new, seen = total - seen, total
                 for event in list(session.events)[-new:] if new else []:
-                    console.print(f"[yellow]{event.describe()}[/]", highlight=False)
+                    console().print(f"[yellow]{event.describe()}[/]", highlight=False)
 
             while duration is None or time.monotonic() - t0 < duration:
                 try:
@@ -100,9 +100,9 @@ def stream(
                     print_events()  # also those that say why the session stopped (layout_changed)
                 if pred is not None and not quiet:
                     v = pred.values
-                    console.print(
+                    console().print(
                         f"t={pred.t_last:.3f}  valence={v['valence']:.2f} ({v['valence_confidence']:.2f})  "
                         f"arousal={v['arousal']:.2f} ({v['arousal_confidence']:.2f})  quality={pred.quality:.2f}",
                         highlight=False,
                     )
-        console.print(f"summary: {session.stats()}", highlight=False)
+        console().print(f"summary: {session.stats()}", highlight=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from importlib import metadata
 
 import typer
 
@@ -45,6 +44,8 @@ EXTRAS: tuple[tuple[str, str], ...] = (
 
 def distribution_version(name: str) -> str | None:
     """The installed version of distribution ``name``, or None when it is not installed."""
+    from importlib import metadata
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

@@ -25,14 +25,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from biosig.commands._config_options import set_option
 
-console = Console()
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def train(
@@ -48,12 +48,15 @@ def train(
     set_values: list[str] = set_option(),
 ) -> None:
     """Train and evaluate the configured models under the configured protocols and report their scores."""
+    from rich.console import Console
+
     from biosig.config import load_config
     from biosig.errors import BiosigError
     from biosig.report.writer import write_json
     from graphs.training.runner import run_models
     from streaming.export import ExportResult, check_exportable, export_live_models
 
+    console = Console()
     try:
         cfg = load_config(config, set_values)
         overrides = {key: value for key, value in (("workers", workers), ("scheduler", scheduler)) if value is not None}
@@ -102,6 +105,8 @@ def summary_table(metrics: dict) -> Table:
     Classification rows fill the F1 to Seq2HR columns, regression rows the
     CCC and RMSE ones (rating units; chance: the training mean); the others show "-".
     """
+    from rich.table import Table
+
     names = ("f1_weighted", "chance_f1_weighted", "balanced_accuracy", "seq2hr", "ccc", "rmse", "chance_rmse")
     rows = [
         (
