@@ -7,7 +7,8 @@ window (its last stamp plus one sample period, on the LSL clock), cut as
 :mod:`graphs.training.windows_dataset` cuts it offline
 (:func:`trailing_span`). The R-peaks and SCRs are found once, as the samples
 arrive, by the causal detectors of :mod:`biosig.features.peripheral_causal`,
-and each span's features come from the events confirmed by then: the
+and each span's features come from the events confirmed by then
+(:mod:`biosig.features.peripheral_span`, one span at a time): the
 offline causal mode (``detect_*_events_causal`` on the whole recording) gives
 the same events and features on the same samples. A span not yet full,
 interrupted, or not reaching the window's end (the stream lags or was lost)
@@ -25,8 +26,7 @@ import numpy as np
 from biosig.errors import ConfigError, DataError
 from biosig.features.peripheral import ecg_window_features, eda_window_features
 from biosig.features.peripheral_causal import CausalEcgDetector, CausalEdaDetector
-from biosig.features.peripheral_events import BeatEvents, EdaEvents
-from biosig.features.peripheral_windows import ecg_features_from_beats, eda_features_from_events
+from biosig.features.peripheral_span import ecg_span_features, eda_span_features
 from streaming.buffer import RingBuffer
 from streaming.model_io import PERIPHERAL_FEATURES, LiveModel, peripheral_nodes
 
@@ -154,16 +154,18 @@ class PeripheralBuffer:
         t = np.maximum.accumulate(np.maximum(t, self._last))
         if self.kind == "ecg":
             peaks, detected = self._detector.push(x)
-            new, columns = np.column_stack([peaks, detected]), x[:, None]
+            new, columns = (peaks, detected), x[:, None]
         else:
             tonic, onsets, peaks, amplitudes, detected = self._detector.push(x)
-            new, columns = np.column_stack([peaks, detected, onsets, amplitudes]), np.column_stack([x, tonic])
+            new, columns = (peaks, detected, onsets, amplitudes), np.column_stack([x, tonic])
         self._buffer.append(columns, t)
         self._last = float(t[-1])
-        events = np.concatenate([self._events, new])
+        if peaks.size:  # most hops confirm no event
+            self._events = np.concatenate([self._events, np.column_stack(new)])
         # Keep the events of the held samples and the last one before them (an RR interval into the oldest span).
-        before = int(np.searchsorted(events[:, 0], self._buffer.oldest, side="left"))
-        self._events = events[max(before - 1, 0) :]
+        before = int(self._events[:, 0].searchsorted(self._buffer.oldest, side="left"))
+        if before > 1:
+            self._events = self._events[before - 1 :]
 
     @property
     def newest(self) -> float:
@@ -179,32 +181,20 @@ class PeripheralBuffer:
         spans = np.full((len(t_ends), 2), np.nan)
         buffer = self._buffer
         stamps = buffer.stamps(buffer.oldest, buffer.count)
-        rows, firsts = [], []
+        n = int(round(self.seconds * self.sfreq))
+        # Events and spans in the buffer's sample counts; only each span's samples are read.
+        peaks, detected = self._events[:, 0].astype(np.int64), self._events[:, 1].astype(np.int64)
         for i, t_end in enumerate(t_ends):
             span = trailing_span(stamps, t_end, self.seconds, self.sfreq, self.tolerance)
-            if span is not None:
-                rows.append(i)
-                firsts.append(span.start)
-                spans[i] = stamps[span.start], stamps[span.stop - 1]
-        if rows:
-            # Only the samples of the spans: events in their indices, the windows in s from the first of them.
-            n = int(round(self.seconds * self.sfreq))
-            offset = min(firsts)
-            held = buffer.get(buffer.oldest + offset, buffer.oldest + max(firsts) + n)
-            events = self._events.copy()
-            events[:, [0, 1]] -= buffer.oldest + offset
-            if self.kind == "eda":
-                events[:, 2] -= buffer.oldest + offset
-            starts = (np.asarray(firsts, dtype=np.float64) - offset) / self.sfreq
-            stops = starts + n / self.sfreq
-            peaks, detected = events[:, 0].astype(np.int64), events[:, 1].astype(np.int64)
+            if span is None:
+                continue
+            spans[i] = stamps[span.start], stamps[span.stop - 1]
+            first = buffer.oldest + span.start
+            held = buffer.get(first, first + n)
             if self.kind == "ecg":
-                beats = BeatEvents(peaks=peaks, sfreq=self.sfreq, signal=held[:, 0])
-                out = ecg_features_from_beats(beats, starts, stops, detected=detected)
+                values[i] = ecg_span_features(peaks, detected, held[:, 0], first, self.sfreq)
             else:
-                eda = EdaEvents(events[:, 2].astype(np.int64), peaks, events[:, 3], held[:, 1], self.sfreq, held[:, 0])
-                out = eda_features_from_events(eda, starts, stops, detected=detected)
-            values[rows] = np.column_stack([out.values[name] for name in self.names])
+                values[i] = eda_span_features(peaks, detected, self._events[:, 3], held[:, 0], held[:, 1], first)
         return values, spans
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.signal
 
 from biosig.datasets.synthetic import SyntheticConfig, make_session
 from biosig.features.peripheral import ECG_FEATURES, EDA_FEATURES
 from biosig.features.peripheral_causal import (
+    _Boxcar,
+    _Sos,
     CausalEcgDetector,
     CausalEdaDetector,
     detect_ecg_events_causal,
@@ -154,3 +157,37 @@ def test_causal_scrs_agree_with_neurokit2_offline_on_real_eda():
     # largest difference 1.17 µS on a level of about 14 µS.
     settled = slice(2000, None)
     assert np.abs(causal.tonic_us[settled] - offline.tonic_us[settled]).max() < 1.5
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_detectors_filters_equal_scipys_public_functions_to_the_bit(seed):
+    # The detectors call sosfilt's compiled kernel and lfilter's FIR arithmetic directly (for speed): a SciPy
+    # upgrade that changed either would show here, not as a silent shift of the events.
+    x = np.random.default_rng(seed).standard_normal(3000).cumsum()
+    sos = scipy.signal.butter(5, 0.5, "highpass", fs=256.0, output="sos")
+    b = np.full(26, 1.0 / 26)
+    sos_filter, boxcar = _Sos(sos), _Boxcar(b.size)
+    zi_sos, zi_fir = scipy.signal.sosfilt_zi(sos) * x[0], np.zeros(b.size - 1)
+    for s in _chunks(x.size, seed):
+        if s.stop == s.start:
+            continue
+        expected_sos, zi_sos = scipy.signal.sosfilt(sos, x[s], zi=zi_sos)
+        expected_fir, zi_fir = scipy.signal.lfilter(b, [1.0], x[s], zi=zi_fir)
+        np.testing.assert_array_equal(sos_filter(x[s]), expected_sos)
+        np.testing.assert_array_equal(boxcar(x[s]), expected_fir)
+
+
+def test_sos_filter_without_scipys_private_kernel_gives_the_same_output(monkeypatch):
+    """If SciPy moves the private kernel, the public sosfilt stands in with the same result and state."""
+    import scipy.signal
+
+    import biosig.features.peripheral_causal as causal
+
+    sos = scipy.signal.butter(2, [5, 15], "bandpass", fs=256, output="sos")
+    x = np.random.default_rng(0).normal(size=300)
+    chunks = (slice(0, 7), slice(7, 150), slice(150, 300))
+    fast = causal._Sos(sos)
+    expected = np.concatenate([fast(x[c]) for c in chunks])
+    monkeypatch.setattr(causal, "_sosfilt", None)
+    public = causal._Sos(sos)
+    np.testing.assert_array_equal(np.concatenate([public(x[c]) for c in chunks]), expected)
