@@ -157,7 +157,7 @@ def validate_trials(trials: pd.DataFrame, subject: str) -> pd.DataFrame:
                 f"subject {subject}: trial table column {col!r} is missing or not numeric "
                 f"for trials {bad_rows}"
             )
-        out[col] = values.astype(float) if col != "trial" else values
+        out[col] = values
     if CONDITION in out.columns:
         labels = out[CONDITION]
         empty = labels.isna() | (labels.astype(str).str.strip() == "")

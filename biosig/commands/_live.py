@@ -50,7 +50,7 @@ def live_command(lsl_config: Path | None) -> Iterator[None]:
     try:
         use_lsl_config(lsl_config)
     except FileNotFoundError as exc:
-        console().print(f"[bold red]error:[/] {exc} (--lsl-config)", highlight=False)
+        console().print(f"[bold red]error:[/] {exc} (--lsl-config)", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     try:
         with sigterm_as_interrupt():

@@ -86,7 +86,7 @@ class SourceConfig(StrictSection):
     pattern: str | None = Field(
         None,
         description="files: a glob under root whose {name} fields are captured from each path, e.g. "
-        "'Subject{subject}_{session}.edf' or 'sub-{subject}/**/*.xdf'; {subject} groups files into subjects.",
+        "``Subject{subject}_{session}.edf`` or ``sub-{subject}/**/*.xdf``; {subject} groups files into subjects.",
     )
     read: dict[str, Any] = Field(default_factory=dict, description="files: options passed to biosig.io.read_session.")
     subjects: tuple[str, ...] | None = Field(None, description="Only these subjects (ids as the source names them).")
@@ -210,7 +210,7 @@ class IcaConfig(StrictSection):
         "(infomax_extended) to 8-16x (fastica) faster on the synthetic cohort; the unmixing changes a little "
         "(fewer samples); components are classified and removed on every sample. On 3 synthetic subjects with "
         "blinks, decim 3 removes the same single blink component as the full fit (fastica and infomax_extended; "
-        "its time course |r| >= 0.996 with the full fit's; tests/core/test_ica_methods.py, "
+        "its time course correlates (absolute r) >= 0.996 with the full fit's; tests/core/test_ica_methods.py, "
         "benchmarks/bench_preprocess.py --ica).",
     )
 
