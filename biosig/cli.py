@@ -13,6 +13,9 @@ import typer
 
 app = typer.Typer(
     add_completion=False,
+    # Plain help: typer's rich help imports rich.markdown, pygments and rich.traceback, 0.24 s per
+    # ``--help`` against 0.11 s plain (benchmarks/bench_cli_startup.py); commands still print with rich.
+    rich_markup_mode=None,
     no_args_is_help=True,
     add_help_option=False,  # replaced by ``--help`` in :func:`_root`, see :func:`_print_help`
     help="Physiological signals to valence and arousal.",

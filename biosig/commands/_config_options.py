@@ -8,7 +8,7 @@ import typer
 
 SET_HELP = (
     "Override one config value, checked as the file is: --set dotted.key=VALUE, VALUE read as YAML "
-    "(source.root=/data/x, train.epochs=3, evaluation.targets=\\[condition], models.0.hparams.C=1); repeatable."
+    "(source.root=/data/x, train.epochs=3, evaluation.targets=[condition], models.0.hparams.C=1); repeatable."
 )
 
 

@@ -18,6 +18,7 @@ from tests.helpers import REPO_ROOT
 HEAVY = (
     "numpy", "scipy", "pandas", "xarray", "zarr", "dask", "pyarrow", "sklearn", "mne", "mne_bids", "neurokit2",
     "torch", "torch_geometric", "pydantic", "pydantic_core", "pylsl", "yaml", "graphs", "streaming",
+    "rich",  # help is plain text (biosig.cli: rich_markup_mode=None); commands print with rich when they run
 )  # fmt: skip
 
 
