@@ -11,19 +11,25 @@ predictor (scikit-learn's ``DummyClassifier``). ``within_subject`` folds are
 assigned per trial (:func:`~biosig.evaluation.trial_folds.trial_fold_splits`),
 so the deep models of a run hold out the same trials. With
 ``evaluation.permutations`` the whole fold loop is rerun on trial-level
-shuffled labels (:func:`~biosig.evaluation.chance.permutation_chance`) and the
+shuffled labels (:func:`~biosig.evaluation.chance.trial_shuffles`, as
+:func:`~biosig.evaluation.chance.permutation_chance` draws them) and the
 entry gains ``permutation`` (:meth:`~biosig.evaluation.chance.PermutationChance.to_dict`
-of the subject-mean ``f1_weighted``). A ``condition`` target is classified
-into its conditions (:mod:`biosig.evaluation.targets`); binary tasks add ROC AUC.
+of the subject-mean ``f1_weighted``). Each fold's fits (true labels and every
+shuffle) form one task (:func:`fit_fold`), run in worker processes with
+``workers > 1``. A ``condition`` target is classified into its conditions
+(:mod:`biosig.evaluation.targets`); binary tasks add ROC AUC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -32,11 +38,12 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from biosig.config import EvaluationConfig
-from biosig.evaluation.chance import permutation_chance
+from biosig.evaluation.chance import chance_from_null, trial_shuffles
 from biosig.evaluation.metrics import classification_scores, subject_roc_auc
 from biosig.evaluation.protocols import Split, leave_one_subject_out
 from biosig.evaluation.targets import TargetTask, condition_labels, protocol_skip, target_tasks
 from biosig.evaluation.trial_folds import trial_fold_splits
+from biosig.executor import Executor
 from biosig.features.extract import feature_matrix
 
 #: Protocols of :class:`~biosig.config.EvaluationConfig` the feature baseline runs (``within_subject``: k-fold of whole trials).
@@ -98,22 +105,69 @@ def fold_predictions(
     The third array is ``predict_proba @ classes`` of each test row: for
     classes 0/1 the probability of class 1 (what ROC AUC ranks by).
     """
-    pred = np.full(len(y), -1)
+    splits = list(splits)
+    fits = [fit_fold(FoldData(x[train], x[test], [y[train]]), C, seed) for _fold, train, test in splits]
+    pred, expected = _assemble(len(y), splits, fits)[0]
+    return pred, stratified_predictions(x, y, splits, seed), expected
+
+
+@dataclass(frozen=True)
+class FoldData:
+    """One fold's windows: ``x_train`` ``(n_train, n_features)``, ``x_test`` ``(n_test, n_features)``, and
+    the training labels ``(n_train,)`` of every label set fitted on them (true labels, then shuffles)."""
+
+    x_train: np.ndarray
+    x_test: np.ndarray
+    y_trains: list[np.ndarray]
+
+
+def fit_fold(fold: FoldData, C: float, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`make_classifier` fitted on the fold for each label set: ``(pred, expected)`` ``(n_test,)`` each.
+
+    The imputer and scaler depend on the windows only, not on the labels, so
+    they are fitted once and shared by the label sets: the same numbers as
+    one pipeline per label set. A label set of one class predicts that class.
+    """
+    with threadpool_limits(limits=1):  # one BLAS thread: see evaluate_cohort
+        pipeline = make_classifier(C, seed)
+        prep, model = pipeline[:-1], pipeline[-1]
+        xt_train = xt_test = None
+        out = []
+        for y_train in fold.y_trains:
+            classes = np.unique(y_train)
+            if len(classes) == 1:
+                # A subject who rated every training trial alike: the only honest guess is that class.
+                constant = np.full(len(fold.x_test), classes[0])
+                out.append((constant, constant.astype(float)))
+                continue
+            if xt_train is None:
+                xt_train = prep.fit_transform(fold.x_train)
+                xt_test = prep.transform(fold.x_test)
+            fitted = clone(model).fit(xt_train, y_train)
+            out.append((fitted.predict(xt_test), fitted.predict_proba(xt_test) @ fitted.classes_))
+    return out
+
+
+def stratified_predictions(x: np.ndarray, y: np.ndarray, splits: list[Split], seed: int) -> np.ndarray:
+    """Out-of-fold predictions ``(n_windows,)`` of the chance reference (a stratified random guess)."""
     chance = np.full(len(y), -1)
-    expected = np.full(len(y), np.nan)
     for _fold, train, test in splits:
-        classes = np.unique(y[train])
-        if len(classes) == 1:
-            # A subject who rated every training trial alike: the only honest guess is that class.
-            pred[test] = classes[0]
-            expected[test] = classes[0]
-        else:
-            model = make_classifier(C, seed).fit(x[train], y[train])
-            pred[test] = model.predict(x[test])
-            expected[test] = model.predict_proba(x[test]) @ model.classes_
         dummy = DummyClassifier(strategy="stratified", random_state=seed)
         chance[test] = dummy.fit(x[train], y[train]).predict(x[test])
-    return pred, chance, expected
+    return chance
+
+
+def _assemble(
+    n_windows: int, splits: list[Split], fits: list[list[tuple[np.ndarray, np.ndarray]]], n_sets: int = 1
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per label set (``n_sets``), the out-of-fold ``(pred, expected)`` ``(n_windows,)`` from :func:`fit_fold`'s per-fold results."""
+    sets = []
+    for k in range(n_sets):
+        pred, expected = np.full(n_windows, -1), np.full(n_windows, np.nan)
+        for (_fold, _train, test), fold_fits in zip(splits, fits):
+            pred[test], expected[test] = fold_fits[k]
+        sets.append((pred, expected))
+    return sets
 
 
 def feature_plan(features: xr.Dataset, cfg: EvaluationConfig) -> tuple[list[TargetTask], list[str]]:
@@ -148,13 +202,16 @@ def evaluate_cohort(
     seed: int,
     on_step: Callable[[str], None] | None = None,
     notes: list[str] | None = None,
+    workers: int = 1,
 ) -> tuple[dict, pd.DataFrame]:
     """Evaluate the baseline (inverse L2 strength ``C``) with one ``seed`` on every target, task and protocol it runs.
 
     Targets and tasks follow :func:`feature_plan`; a protocol that cannot run
     on the cohort (:func:`~biosig.evaluation.targets.protocol_skip`) is left
     out. What is skipped, and binary entries whose ROC AUC is undefined for a
-    subject, are appended to ``notes`` when given.
+    subject, are appended to ``notes`` when given. ``workers > 1`` fits the
+    folds in that many local processes (:class:`~biosig.executor.Executor`);
+    every fit is the serial one, so the results are identical.
 
     Returns
     -------
@@ -176,7 +233,7 @@ def evaluate_cohort(
     subjects, trials = features["subject"].values, features["trial"].values
     # These fits are small (thousands x ~80): multi-threaded BLAS only adds
     # synchronisation, measured 10-100x slower on 2 busy cores than one thread.
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), Executor(workers=workers) as executor:
         for combo in plan:
             target, task = combo.target, combo.task
             y = target_labels(features, combo, cfg.threshold)
@@ -188,7 +245,7 @@ def evaluate_cohort(
                     continue
                 if on_step is not None:
                     on_step(f"{target} {task} {protocol}")
-                scores, pred, expected, folds = _evaluate_one(x, y, features, combo, protocol, cfg, C, seed)
+                scores, pred, expected, folds = _evaluate_one(x, y, features, combo, protocol, cfg, C, seed, executor)
                 if scores.get("roc_auc_undefined"):
                     skipped.append(
                         f"{target} {task} {protocol}: ROC AUC undefined (NaN) for subjects {scores['roc_auc_undefined']}, "
@@ -217,10 +274,22 @@ def evaluate_cohort(
 
 
 def _evaluate_one(
-    x: np.ndarray, y: np.ndarray, features: xr.Dataset, combo: TargetTask, protocol: str, cfg: EvaluationConfig, C: float, seed: int
+    x: np.ndarray,
+    y: np.ndarray,
+    features: xr.Dataset,
+    combo: TargetTask,
+    protocol: str,
+    cfg: EvaluationConfig,
+    C: float,
+    seed: int,
+    executor: Executor,
 ) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
-    """Scores, out-of-fold predictions and expected labels, and fold names ``(n_windows,)`` of one combination."""
-    subjects = features["subject"].values
+    """Scores, out-of-fold predictions and expected labels, and fold names ``(n_windows,)`` of one combination.
+
+    Every fold is one task for ``executor``: the fits of the true labels and
+    of each permutation's shuffle (:func:`fit_fold`).
+    """
+    subjects, trials = features["subject"].values, features["trial"].values
     task = combo.task
     if combo.classes is not None:
         class_labels = list(range(len(combo.classes)))
@@ -228,7 +297,12 @@ def _evaluate_one(
         class_labels = [0, 1] if task == "binary" else [1, 2, 3, 4, 5]
     # The folds are cut once from the true labels; every permutation reuses them.
     splits = list(splits_for(protocol, features, y, cfg.n_folds, seed))
-    pred, chance, expected = fold_predictions(x, y, splits, C, seed)
+    shuffles = trial_shuffles(y, subjects, trials, cfg.permutations, seed) if cfg.permutations else []
+    label_sets = [y, *shuffles]
+    folds_data = (FoldData(x[train], x[test], [labels[train] for labels in label_sets]) for _f, train, test in splits)
+    fits = list(executor.map(partial(fit_fold, C=C, seed=seed), folds_data))
+    (pred, expected), *shuffled = _assemble(len(y), splits, fits, len(label_sets))
+    chance = stratified_predictions(x, y, splits, seed)
     scores = classification_scores(y, pred, subjects, class_labels)
     scores["chance_f1_weighted"] = classification_scores(y, chance, subjects, class_labels)["f1_weighted"]
     if task == "binary":
@@ -236,15 +310,11 @@ def _evaluate_one(
     if combo.classes is not None:
         scores["classes"] = list(combo.classes)
     if cfg.permutations:
-
-        def evaluate(labels: np.ndarray) -> float:
-            shuffled_pred, _ = predict_folds(x, labels, splits, C, seed)
-            return classification_scores(labels, shuffled_pred, subjects, class_labels)["f1_weighted"]
-
-        trials = features["trial"].values
-        scores["permutation"] = permutation_chance(
-            evaluate, y, subjects, trials, cfg.permutations, seed, observed=scores["f1_weighted"]
-        ).to_dict()
+        null = [
+            classification_scores(labels, shuffled_pred, subjects, class_labels)["f1_weighted"]
+            for labels, (shuffled_pred, _expected) in zip(shuffles, shuffled)
+        ]
+        scores["permutation"] = chance_from_null(scores["f1_weighted"], np.array([float(v) for v in null])).to_dict()
     folds = np.empty(len(y), dtype=object)
     for name, _train, test in splits:
         folds[test] = name

@@ -5,7 +5,9 @@
   multiset of trial labels).
 * :func:`permutation_chance`: reruns a whole evaluation (every fold) on such
   shuffled labels, giving the observed score a p-value and the chance
-  distribution's mean and 95th percentile (``chance_kind = "permutation"``).
+  distribution's mean and 95th percentile (``chance_kind = "permutation"``);
+  :func:`trial_shuffles` and :func:`chance_from_null` are its two halves, for
+  callers that evaluate the shuffles themselves (e.g. in parallel).
 * :func:`stratified_chance`: without permutations a score is compared with a
   stratified random guess fitted on the training labels (scikit-learn's
   ``DummyClassifier(strategy="stratified")``, ``chance_kind = "stratified"``).
@@ -128,13 +130,31 @@ def permutation_chance(
         The score of the true labels when the caller has it already (the same
         ``evaluate(labels)``, not recomputed); default: computed here.
     """
+    shuffles = trial_shuffles(labels, subjects, trials, n_permutations, seed)
+    observed = float(evaluate(np.asarray(labels)) if observed is None else observed)
+    null = np.array([float(evaluate(shuffled)) for shuffled in shuffles])
+    return chance_from_null(observed, null, greater_is_better)
+
+
+def trial_shuffles(
+    labels: np.ndarray, subjects: np.ndarray, trials: np.ndarray, n_permutations: int, seed: int
+) -> list[np.ndarray]:
+    """The ``n_permutations`` label shuffles :func:`permutation_chance` evaluates, in its order.
+
+    Each is :func:`shuffle_trial_labels` ``(n_windows,)``, drawn one after the
+    other from ``numpy.random.default_rng(seed)``: callers that evaluate them
+    in parallel get the null distribution of the serial run.
+    """
     if n_permutations < 1:
         raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
     rng = np.random.default_rng(seed)
-    observed = float(evaluate(np.asarray(labels)) if observed is None else observed)
-    null = np.array(
-        [float(evaluate(shuffle_trial_labels(labels, subjects, trials, rng))) for _ in range(n_permutations)]
-    )
+    return [shuffle_trial_labels(labels, subjects, trials, rng) for _ in range(n_permutations)]
+
+
+def chance_from_null(observed: float, null: np.ndarray, greater_is_better: bool = True) -> PermutationChance:
+    """p-value and null summary of an ``observed`` score against the ``(n_permutations,)`` scores of shuffled runs."""
+    observed = float(observed)
+    null = np.asarray(null, dtype=float)
     finite = null[~np.isnan(null)]
     n_valid = len(finite)
     if n_valid == 0 or np.isnan(observed):

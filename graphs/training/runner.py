@@ -206,7 +206,8 @@ def _feature_models(
             notes: list[str] = []
             for seed in ev.seeds:
                 scores, predictions = evaluate_cohort(
-                    features, own, C, seed, on_step=lambda _name: progress.advance(evaluation), notes=notes
+                    features, own, C, seed, on_step=lambda _name: progress.advance(evaluation), notes=notes,
+                    workers=config.cache.workers,
                 )
                 per_seed.setdefault(seed, {})[spec.name] = scores
                 frames.append(predictions.assign(model=spec.name, seed=seed))

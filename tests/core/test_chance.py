@@ -11,7 +11,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GroupKFold
 
-from biosig.evaluation.chance import permutation_chance, shuffle_trial_labels, stratified_chance, stratified_guess
+from biosig.evaluation.chance import (
+    chance_from_null,
+    permutation_chance,
+    shuffle_trial_labels,
+    stratified_chance,
+    stratified_guess,
+    trial_shuffles,
+)
 
 
 def cohort(n_subjects: int = 6, n_trials: int = 12, n_windows: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -146,3 +153,31 @@ def test_a_given_observed_score_is_not_recomputed():
     assert given.observed == 0.25 and computed.observed == 0.0
     assert len(calls) == 4 + 5  # the given run evaluated only its 4 shuffles
     np.testing.assert_array_equal(given.null, computed.null)
+
+
+def test_trial_shuffles_are_the_labels_permutation_chance_evaluates_in_order() -> None:
+    subjects, trials, labels = cohort()
+    calls = []
+
+    def evaluate(y: np.ndarray) -> float:
+        calls.append(y.copy())
+        return float(y[:8].mean())
+
+    result = permutation_chance(evaluate, labels, subjects, trials, 6, seed=3)
+    shuffles = trial_shuffles(labels, subjects, trials, 6, seed=3)
+    assert len(shuffles) == 6
+    for shuffled, evaluated in zip(shuffles, calls[1:]):
+        np.testing.assert_array_equal(shuffled, evaluated)
+    again = chance_from_null(result.observed, np.array([evaluate(s) for s in shuffles]))
+    assert again.to_dict() == result.to_dict()
+    with pytest.raises(ValueError, match="n_permutations"):
+        trial_shuffles(labels, subjects, trials, 0, seed=3)
+
+
+def test_chance_from_null_counts_ties_as_good_and_skips_nan() -> None:
+    result = chance_from_null(0.5, np.array([0.5, 0.4, np.nan, 0.6]))
+    assert result.p_value == (1 + 2) / (1 + 3) and result.n_valid == 3
+    assert result.null_mean == pytest.approx(0.5)
+    lower = chance_from_null(0.5, np.array([0.5, 0.4, 0.6]), greater_is_better=False)
+    assert lower.p_value == (1 + 2) / (1 + 3)
+    assert math.isnan(chance_from_null(float("nan"), np.array([0.1])).p_value)

@@ -90,6 +90,22 @@ def test_edf_record_padding_is_cropped(tmp_path: Path, session: Session) -> None
     assert "BAD_ACQ_SKIP" not in back.eeg.annotations.description
 
 
+@pytest.mark.parametrize("block_rows", [7, 16384])
+def test_signal_csv_is_byte_identical_to_savetxt(
+    tmp_path: Path, session: Session, monkeypatch: pytest.MonkeyPatch, block_rows: int
+) -> None:
+    # 7 rows per block: many blocks and a partial last one; 16384: the whole recording in one block.
+    monkeypatch.setattr(files, "_CSV_BLOCK_ROWS", block_rows)
+    for name in ("ecg", "eda"):
+        raw = getattr(session, name)
+        files._write_signal_csv(raw, tmp_path / f"{name}.csv")
+        table = np.column_stack([np.arange(raw.n_times) / raw.info["sfreq"], raw.get_data().T])
+        fmt = ["%.9f"] + ["%.10g"] * len(raw.ch_names)
+        header = ",".join(["time", *raw.ch_names])
+        np.savetxt(tmp_path / f"{name}_ref.csv", table, fmt=fmt, delimiter=",", header=header, comments="")
+        assert (tmp_path / f"{name}.csv").read_bytes() == (tmp_path / f"{name}_ref.csv").read_bytes()
+
+
 def test_rewrite_replaces_files(folder: Path, session: Session) -> None:
     write_session_files(session, folder)
     assert len(list(folder.iterdir())) == 4
