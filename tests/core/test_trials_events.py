@@ -130,3 +130,29 @@ def test_missing_threshold_channel_names_the_channels(shared_data: Path) -> None
     )
     with pytest.raises(DataError, match=r"no channel 'Light'.*Photosensor"):
         apply_trials(session, trials, LabelsConfig(), {}, path)
+
+
+def test_marker_column_of_a_csv_gives_event_locked_trials(tmp_path, shared_data):
+    """A CSV whose marker column is declared a stim channel: each step to a code of event_id is a trial.
+
+    The real ECG/EDA of NeuroKit2's event-related recording, with a marker column written beside them
+    (code 1 at the documented photosensor onsets 1023 and 9223, code 2 at 4957 and 12983).
+    """
+    table = pd.read_csv(shared_data / "neurokit2" / "bio_eventrelated_100hz.csv")[["ECG", "EDA"]]
+    marker = np.zeros(len(table), int)
+    onsets = {1023: 1, 4957: 2, 9223: 1, 12983: 2}
+    for sample, code in onsets.items():
+        marker[sample : sample + 50] = code
+    path = tmp_path / "with_markers.csv"
+    table.assign(Marker=marker).to_csv(path, index=False)
+    session = read_session(path, sfreq=100, channel_types={"Marker": "stim"}, units={"ECG": "mV", "EDA": "uS"})
+    trials = TrialsConfig.model_validate(
+        {"from": "events", "stim_channel": "Marker", "event_id": {"negative": 1, "neutral": 2}, "tmin": 0, "tmax": 4}
+    )
+    out = apply_trials(session, trials, LabelsConfig(), {}, path).trials
+    np.testing.assert_allclose(out["stimulus_onset"], np.array(sorted(onsets)) / 100)
+    assert out["condition"].tolist() == ["negative", "neutral", "negative", "neutral"]
+    assert (out["stimulus_duration"] == 4).all()
+    missing = trials.model_copy(update={"event_id": {"negative": 1, "absent": 7}})
+    with pytest.raises(DataError, match=r"'absent' \(code 7\) occurs nowhere on stim channel 'Marker'"):
+        apply_trials(session, missing, LabelsConfig(), {}, path)

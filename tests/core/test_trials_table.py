@@ -110,6 +110,19 @@ def test_afternoon_times_without_am_pm_follow_the_recording_start(tmp_path: Path
     assert out.trials["stimulus_duration"].tolist() == [300.0, 600.0]  # 12:55 to 01:05 is 10 min over noon
 
 
+def test_time_log_cell_that_is_no_time_is_named(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    pd.DataFrame({"subject": ["S08"], "start": ["about ten"], "end": ["12:48"], "label": ["relax"]}).to_csv(
+        log, index=False
+    )
+    session = _noon_session(dt.datetime(2022, 2, 8, 12, 10, tzinfo=dt.timezone.utc), 3600)
+    trials = TrialsConfig.model_validate(
+        {"from": "table", "table": {"path": log, "onset_column": "start", "end_column": "end", "time_of_day": True}}
+    )
+    with pytest.raises(DataError, match=r"log.csv.*'relax' is 'about ten', not a time of day \(HH:MM\[:SS\]\)"):
+        apply_trials(session, trials, LabelsConfig(), {"subject": "8"}, log)
+
+
 def test_seconds_table_rows_and_missing_subject(tmp_path: Path) -> None:
     table = tmp_path / "trials.csv"
     pd.DataFrame(
