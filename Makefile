@@ -25,10 +25,11 @@ demo: $(STAMP)
 
 # pytest runs in a private network namespace whose only interface is lo (tests/netns.sh): liblsl's
 # data servers listen on every interface, so nothing the LSL tests open can be reached from elsewhere.
+# Two pytest-xdist workers share the 2 cores; the LSL tests all run in one of them (tests/conftest.py).
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	bash tests/setup_browser.sh
-	bash tests/netns.sh $(PY) -m pytest -q
+	bash tests/netns.sh $(PY) -m pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_features.py

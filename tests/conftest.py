@@ -36,3 +36,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"the shared recordings are missing: {SHARED_DATA} (clone the project beside shared/)")
     return SHARED_DATA
+
+
+#: Test modules that open LSL outlets or run commands that do. With ``pytest -n 2 --dist loadgroup``
+#: (make test) they all run in one worker, one after another, so no test resolves another's stream.
+LSL_MODULES = ("tests/live/", "tests/cli/test_live_listening.py", "tests/cli/test_readme_live.py",
+               "tests/cli/test_sigterm_logs.py", "tests/test_docs.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put every LSL test in the ``lsl`` xdist group (see :data:`LSL_MODULES`)."""
+    root = Path(__file__).resolve().parent.parent
+    for item in items:
+        where = item.path.resolve().relative_to(root).as_posix()
+        if where.startswith(LSL_MODULES):
+            item.add_marker(pytest.mark.xdist_group("lsl"))
