@@ -78,9 +78,11 @@ def render_markdown(metrics: dict, run_info: dict, figures: dict[str, str]) -> s
         "Scores are averaged over subjects (± standard deviation over subjects); "
         "chance is a stratified random guess (regression: the training mean) under the same folds.",
         "",
-        "| model | target | task | protocol | weighted F1 | balanced acc. | chance F1 | CCC | RMSE |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | target | task | protocol | weighted F1 | balanced acc. | ROC AUC | chance F1 | CCC | RMSE |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    if not any(protocols for by_target in metrics.values() for tasks in by_target.values() for protocols in tasks.values()):
+        lines[-2:] = ["No model produced a score: every target, task and protocol was skipped (the notes below say why)."]
     threshold = float(run_info.get("config", {}).get("evaluation", {}).get("threshold", 3.0))
     for model, by_target in metrics.items():
         for target, tasks in by_target.items():
@@ -88,8 +90,8 @@ def render_markdown(metrics: dict, run_info: dict, figures: dict[str, str]) -> s
                 for protocol, s in protocols.items():
                     f1 = f"{s['f1_weighted']:.3f} ± {s['f1_weighted_std']:.3f}" if "f1_weighted" in s else "-"
                     rest = " | ".join(
-                        f"{s[k]:.3f}" if k in s else "-"
-                        for k in ("balanced_accuracy", "chance_f1_weighted", "ccc", "rmse")
+                        f"{s[k]:.3f}" if isinstance(s.get(k), (int, float)) and s[k] == s[k] else "-"  # NaN: missing
+                        for k in ("balanced_accuracy", "roc_auc", "chance_f1_weighted", "ccc", "rmse")
                     )
                     words = [model_label(model), target_label(target), task_label(task, threshold, s.get("classes")),
                              protocol_label(protocol)]

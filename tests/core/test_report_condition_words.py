@@ -26,3 +26,18 @@ def test_rating_labels_are_unchanged_and_roc_auc_has_words():
     assert metric_label("roc_auc") == "ROC AUC"
     assert entry_classes({"loso": {"classes": ["x", "y"]}}) == ["x", "y"]
     assert entry_classes({"loso": {"f1_weighted": 0.5}}) is None
+
+
+def test_results_table_shows_roc_auc_and_says_when_nothing_was_scored() -> None:
+    from biosig.report.writer import render_markdown
+
+    info = {"name": "t", "config": {"evaluation": {"threshold": 3.0}}, "timings_s": {}}
+    entry = {"f1_weighted": 0.7, "f1_weighted_std": 0.1, "balanced_accuracy": 0.65, "roc_auc": 0.812,
+             "chance_f1_weighted": 0.5, "classes": ["rest", "task"]}
+    report = render_markdown({"logreg": {"condition": {"binary": {"loso": entry}}}}, info, {})
+    row = next(line for line in report.splitlines() if line.startswith("| logistic regression"))
+    assert "| 0.650 | 0.812 | 0.500 |" in row and "ROC AUC" in report
+    nan_auc = render_markdown({"logreg": {"condition": {"binary": {"loso": {**entry, "roc_auc": float("nan")}}}}}, info, {})
+    assert "| 0.650 | - | 0.500 |" in nan_auc  # NaN shown as missing
+    empty = render_markdown({"logreg": {}}, {**info, "notes": ["logreg: loso skipped: one subject"]}, {})
+    assert "No model produced a score" in empty and "| model | target" not in empty
