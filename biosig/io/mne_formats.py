@@ -29,7 +29,7 @@ from pathlib import Path
 import mne
 
 from biosig.errors import BiosigError, DataError
-from biosig.io.channels import MODALITY_TYPES, plan_channels, set_standard_montage, si_factor
+from biosig.io.channels import MODALITY_TYPES, ChannelPlan, plan_channels, set_standard_montage, si_factor
 from biosig.io.edf_header import check_edf, edf_units, rate_notes
 from biosig.io.files import _drop_export_padding
 
@@ -117,6 +117,14 @@ def read_mne(
         notes += edf_units(raw, header, plan.modalities, path)
     else:
         _scale_conductance(raw, plan.modalities)
+    return split_by_modality(raw, plan), notes
+
+
+def split_by_modality(raw: mne.io.BaseRaw, plan: ChannelPlan) -> dict[str, mne.io.BaseRaw]:
+    """``raw`` (loaded) renamed and typed as ``plan`` says, then one copy per modality; the EEG with the 10-05 montage.
+
+    ``raw`` itself is renamed and retyped in place.
+    """
     raw.rename_channels(dict(zip(raw.ch_names, plan.names)), verbose="error")
     types = {name: MODALITY_TYPES[m] for name, m in zip(plan.names, plan.modalities)}
     with warnings.catch_warnings():
@@ -128,7 +136,7 @@ def read_mne(
         if modality == "eeg":
             set_standard_montage(part)
         raws[modality] = part
-    return raws, notes
+    return raws
 
 
 def _check_brainvision_files(header: Path) -> None:

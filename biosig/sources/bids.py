@@ -26,8 +26,8 @@ import pandas as pd
 
 from biosig.config import LabelsConfig, RunConfig, TrialsConfig
 from biosig.errors import BiosigError, ConfigError, DataError
-from biosig.io.channels import MODALITY_TYPES, plan_channels, set_standard_montage
-from biosig.io.mne_formats import MNE_FORMATS
+from biosig.io.channels import plan_channels
+from biosig.io.mne_formats import MNE_FORMATS, split_by_modality
 from biosig.io.trials import build_session
 from biosig.session import Session
 from biosig.sources.concat import concatenate_sessions
@@ -102,16 +102,7 @@ def session_from_raw(subject: str, raw: mne.io.BaseRaw, path: Path, source: str)
     """
     raw.load_data(verbose="error")
     plan = plan_channels(raw.ch_names, raw.get_channel_types(), None, source=str(path))
-    raw.rename_channels(dict(zip(raw.ch_names, plan.names)), verbose="error")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "unit changed from V to NA": intended, the type is new
-        types = {name: MODALITY_TYPES[m] for name, m in zip(plan.names, plan.modalities)}
-        raw.set_channel_types(types, on_unit_change="ignore", verbose="error")
-    raws = {}
-    for modality, picks in plan.groups().items():
-        raws[modality] = raw.copy().pick(picks, verbose="error")
-        if modality == "eeg":
-            set_standard_montage(raws[modality])
+    raws = split_by_modality(raw, plan)
     info = {"source": source, "file": str(path), "warnings": plan.warnings, "start_offsets_s": dict.fromkeys(raws, 0.0)}
     return build_session(subject, raws, info, None)
 
