@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,16 +263,19 @@ def run_cohort(
     report_dir: Path,
     on_done: Callable[[str], None] | None = None,
     executor: Executor | None = None,
+    sources: Sequence[SessionSource] | None = None,
 ) -> CohortRun:
     """:func:`process_cohort` on the configured sources, cache and executor.
 
     The cache folder is ``cache.dir``, or ``<report_dir>/cache`` when only
     ``cache.workers`` or ``cache.scheduler`` is set. The executor follows
-    ``cache.workers``/``cache.scheduler`` unless one is given.
+    ``cache.workers``/``cache.scheduler`` unless one is given; ``sources``
+    are :func:`sources_from_config`'s unless the caller already made them.
     """
     settings = config.cache
     cache_dir = Path(settings.dir) if settings.dir is not None else Path(report_dir) / "cache"
-    sources = sources_from_config(config, Path(report_dir) / "data")
+    if sources is None:
+        sources = sources_from_config(config, Path(report_dir) / "data")
     if executor is not None:
         return process_cohort(sources, config, cache_dir, executor, on_done)
     with Executor(workers=settings.workers, scheduler=settings.scheduler) as own:

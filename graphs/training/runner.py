@@ -97,12 +97,6 @@ def config_hash(config: RunConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def iter_sessions(config: RunConfig, report_dir: Path) -> Iterator[Session]:
-    """Sessions of the configured source, through EDF + CSV files when ``via_files`` is set."""
-    for source in sources_from_config(config, report_dir / "data"):
-        yield source()
-
-
 def run(config: RunConfig, console: Console | None = None) -> Path:
     """Evaluate every configured model on the cohort and return the report folder (:func:`run_models`)."""
     return run_models(config, console).report
@@ -167,14 +161,15 @@ def _feature_models(
     What it skips on this cohort (targets without labels, protocols it cannot run) is appended to ``skipped``.
     """
     truths: dict[str, dict] = {}
-    n_subjects = len(sources_from_config(config, out / "data"))
+    sources = sources_from_config(config, out / "data")  # made once: listing a source may read file indexes
     verb = "generate" if config.source.kind == "synthetic" else "read"
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        bar = progress.add_task(f"subjects: {verb}, preprocess, features", total=n_subjects)
+        bar = progress.add_task(f"subjects: {verb}, preprocess, features", total=len(sources))
 
         def sessions() -> Iterator[Session]:
-            for session in iter_sessions(config, out):
+            for source in sources:
+                session = source()
                 truths[session.subject] = session.info
                 yield session
 
@@ -184,7 +179,7 @@ def _feature_models(
         t0 = time.perf_counter()
         cohort_summary = None
         if uses_cohort_cache(config):
-            cohort = run_cohort(config, out, on_done=lambda _name: progress.advance(bar))
+            cohort = run_cohort(config, out, on_done=lambda _name: progress.advance(bar), sources=sources)
             # The baseline classifier needs the whole feature matrix in memory anyway.
             features, results = cohort.features.load(), cohort.results
             truths.update(cohort.session_info)
