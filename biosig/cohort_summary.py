@@ -98,8 +98,7 @@ class CohortRun:
             "damaged": [vars(d) for d in self.damaged],
             "removed_temporary": self.removed_temporary,
             "dropped_channels": self.dropped_channels,
-            "notes": {r.subject: list(r.log.notes) for r in self.results if r.log.notes},
-            "nan_features": {r.subject: nan for r in self.results if (nan := r.nan_features())},
+            **_notes_and_nan_features(self.results),
             "cache_dir": str(self.cache_dir),
             "executor": self.executor,
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
@@ -125,6 +124,13 @@ def results_account(results: list[SessionResult], features: xr.Dataset) -> dict[
         "n_windows": int(features.sizes["window"]),
         "skipped": [],
         "dropped_channels": dropped,
+        **_notes_and_nan_features(results),
+    }
+
+
+def _notes_and_nan_features(results: list[SessionResult]) -> dict[str, Any]:
+    """Per subject with any: its preprocessing and feature notes, and its features with NaN windows."""
+    return {
         "notes": {r.subject: list(r.log.notes) for r in results if r.log.notes},
         "nan_features": {r.subject: nan for r in results if (nan := r.nan_features())},
     }
