@@ -26,6 +26,22 @@ def eeg_outlet(name: str, source_id: str, channels: tuple[str, ...]) -> pylsl.St
     return pylsl.StreamOutlet(info)
 
 
+def markers_until(inlet: pylsl.StreamInlet, event: str, timeout: float = 10.0) -> list[dict]:
+    """The decoded markers up to the first ``event`` and in the half second after it (waits with a deadline).
+
+    Waiting for a count instead would miss ``event`` whenever a loaded machine adds a marker
+    before it (a ``buffer_overrun``, say).
+    """
+    sent: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while not any(m["event"] == event for m in sent):
+        assert time.monotonic() < deadline, f"no {event} marker in {[m['event'] for m in sent]}"
+        marks, _ = inlet.pull_chunk(timeout=0.2)
+        sent += [json.loads(m[0]) for m in marks]
+    marks, _ = inlet.pull_chunk(timeout=0.5)  # and any that follow soon after (a repeated one, say)
+    return sent + [json.loads(m[0]) for m in marks]
+
+
 def test_the_session_publishes_per_channel_quality_as_the_live_view_reads_it():
     name = "biosig-quality-eeg"
     outlet = eeg_outlet(name, "quality-eeg", EMOTIV)
@@ -78,8 +94,7 @@ def test_a_source_back_with_another_layout_publishes_layout_changed_then_stops()
             while time.monotonic() < deadline:
                 other.push_chunk(np.zeros((16, 3), np.float32))
                 live.get(timeout=0.1)
-        marks, _ = pull_all(markers, 2, numeric=False)
-    sent = [json.loads(m[0]) for m in marks]
+        sent = markers_until(markers, "layout_changed")
     changed = [m for m in sent if m["event"] == "layout_changed"]
     assert len(changed) == 1
     assert changed[0]["old_channels"] == list(EMOTIV) and changed[0]["new_channels"] == ["Fp1", "Fp2", "Cz"]
