@@ -128,13 +128,24 @@ class TrialsConfig(StrictSection):
 
 
 class RatingsTable(StrictSection):
-    """Ratings (or any numeric labels) per subject and trial, from a CSV/TSV/XLSX table."""
+    """Ratings (or any numeric labels) per subject and trial, from a CSV/TSV/XLSX table.
+
+    Without ``match`` the trial column numbers a subject's trials 1..n over all
+    its files in path order (the numbering of the joined session). With
+    ``match`` (path field -> table column, e.g. ``{session: Session}``) each
+    file takes the rows whose cells equal its captured fields, and the trial
+    column numbers the trials within that file from 1.
+    """
 
     path: Path
     sheet: str | int | None = None
     subject_column: str = "subject"
     trial_column: str = "trial"
     columns: tuple[str, ...] = Field(min_length=1, description="Numeric columns to attach, e.g. [valence, arousal].")
+    match: dict[str, str] = Field(
+        default_factory=dict,
+        description="Path field -> table column; rows then match per file and trials are numbered per file.",
+    )
 
 
 class LabelsConfig(StrictSection):

@@ -32,7 +32,7 @@ from biosig.io.trials import build_session
 from biosig.session import Session
 from biosig.sources.concat import concatenate_sessions
 from biosig.sources.identity import file_identity, trial_sections_identity
-from biosig.trials import apply_trials
+from biosig.trials import apply_ratings, apply_trials, ratings_by_file
 
 #: Recording file suffixes looked for (MNE's formats, one file per recording).
 RECORDING_EXTENSIONS: tuple[str, ...] = tuple(s for s in MNE_FORMATS if s.count(".") == 1)
@@ -80,6 +80,8 @@ class BidsSource:
 
     def __call__(self) -> Session:
         parts = []
+        by_file = ratings_by_file(self.labels)
+        subject: dict[str, str] = {}
         for path in self.recordings:
             bids_path = mne_bids.get_bids_path_from_fname(path)
             bids_path.update(root=self.root)
@@ -87,10 +89,11 @@ class BidsSource:
             session = session_from_raw(self.subject, raw, path, "bids")
             session.info["warnings"] += notes
             fields = {k: str(v) for k, v in bids_path.entities.items() if v is not None}
-            parts.append((path, apply_trials(session, self.trials, self.labels, fields, path)))
+            subject = {k: v for k, v in fields.items() if k == "subject"}
+            parts.append((path, apply_trials(session, self.trials, self.labels, fields, path, ratings=by_file)))
         session = concatenate_sessions(self.subject, parts, "bids")
         session.info["participant"] = _participant(self.root, self.subject)
-        return session
+        return session if by_file else apply_ratings(session, self.labels, subject, self.recordings[0])
 
 
 def session_from_raw(subject: str, raw: mne.io.BaseRaw, path: Path, source: str) -> Session:

@@ -6,7 +6,9 @@ from the ``trials`` and ``labels`` sections and the fields captured from its
 path (:mod:`biosig.sources.pattern`). The ``{subject}`` field groups files
 into subjects; without it each file is its own subject, named by its stem. A
 subject with several files is one session: the files back to back in path
-order (:func:`biosig.sources.concat.concatenate_sessions`).
+order (:func:`biosig.sources.concat.concatenate_sessions`). ``labels.ratings``
+are merged once over the joined session's trials 1..n, or per file when its
+``match`` names path fields.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from biosig.session import Session
 from biosig.sources.concat import concatenate_sessions
 from biosig.sources.identity import file_identity, trial_sections_identity
 from biosig.sources.pattern import match_files
-from biosig.trials import apply_trials
+from biosig.trials import apply_ratings, apply_trials, ratings_by_file
 
 #: A file and the fields captured from its path, as sorted (name, value) pairs.
 FileFields = tuple[Path, tuple[tuple[str, str], ...]]
@@ -68,13 +70,17 @@ class FilesSource:
 
     def __call__(self) -> Session:
         parts = []
+        by_file = ratings_by_file(self.labels)
         for path, fields in self.files:
             session = read_session(path, **{**self.read, "subject": self.subject})
-            parts.append((path, apply_trials(session, self.trials, self.labels, dict(fields), path)))
+            parts.append((path, apply_trials(session, self.trials, self.labels, dict(fields), path, ratings=by_file)))
         session = concatenate_sessions(self.subject, parts, "files")
         for recording, (_, fields) in zip(session.info["recordings"], self.files):
             recording["fields"] = dict(fields)
-        return session
+        if by_file:
+            return session
+        first, fields = self.files[0]
+        return apply_ratings(session, self.labels, {k: v for k, v in fields if k == "subject"}, first)
 
 
 def files_sources(config: RunConfig) -> list[FilesSource]:

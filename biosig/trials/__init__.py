@@ -13,8 +13,11 @@ first sample; ratings NaN unless ``labels.ratings`` gives them):
 * ``table``: a label table or task log (:mod:`biosig.trials.table`).
 
 Then ``labels.ratings`` (:mod:`biosig.trials.ratings`) adds numeric columns
-(or a ``condition``) per subject and trial. Notes on what was dropped or cut
-go to ``session.info["warnings"]``.
+(or a ``condition``) per subject and trial. A source that joins several files
+of a subject asks :func:`ratings_by_file` whether to merge them per file
+(``labels.ratings.match``) or, with :func:`apply_ratings`, once over the joined
+session's trials 1..n. Notes on what was dropped or cut go to
+``session.info["warnings"]``.
 """
 
 from __future__ import annotations
@@ -30,11 +33,17 @@ from biosig.trials.ratings import merge_ratings
 from biosig.trials.recording import field_condition, recording_trials
 from biosig.trials.table import table_trials
 
-__all__ = ["apply_trials", "field_condition", "find_events"]
+__all__ = ["apply_ratings", "apply_trials", "field_condition", "find_events", "ratings_by_file"]
 
 
 def apply_trials(
-    session: Session, trials: TrialsConfig, labels: LabelsConfig, fields: Mapping[str, str], path: Path
+    session: Session,
+    trials: TrialsConfig,
+    labels: LabelsConfig,
+    fields: Mapping[str, str],
+    path: Path,
+    *,
+    ratings: bool = True,
 ) -> Session:
     """``session`` with the trial table ``trials`` and ``labels`` describe (see the module docstring).
 
@@ -49,6 +58,9 @@ def apply_trials(
         e.g. ``{"subject": "00", "session": "1"}``.
     path
         The file (or folder) the session was read from, for messages.
+    ratings
+        Merge ``labels.ratings`` here; False when the source merges them
+        after joining the subject's files (:func:`apply_ratings`).
 
     Returns
     -------
@@ -77,9 +89,29 @@ def apply_trials(
     else:
         assert trials.table is not None  # the config requires table with from: table
         table, notes = table_trials(session, trials.table, labels, fields, path)
-    if labels.ratings is not None:
+    merge = ratings and labels.ratings is not None
+    if merge:
         table = merge_ratings(table, labels.ratings, session.subject, fields, path)
-    if trials.from_ == "source" and labels.ratings is None:
+    if trials.from_ == "source" and not merge:
         return session
     info = {**session.info, "warnings": [*session.info.get("warnings", []), *notes], "trials_from": trials.from_}
     return dataclasses.replace(session, trials=table, info=info)
+
+
+def ratings_by_file(labels: LabelsConfig) -> bool:
+    """Whether ``labels.ratings`` is merged per file (it has ``match``) rather than over a subject's joined trials."""
+    return labels.ratings is not None and bool(labels.ratings.match)
+
+
+def apply_ratings(session: Session, labels: LabelsConfig, fields: Mapping[str, str], path: Path) -> Session:
+    """``session`` with ``labels.ratings`` merged into its trials (numbered 1..n); unchanged without ratings.
+
+    For a subject joined from several files
+    (:func:`biosig.sources.concat.concatenate_sessions`): ``fields`` holds the
+    ``subject`` field that names it in the table, ``path`` is for messages.
+    Raises as :func:`biosig.trials.ratings.merge_ratings` does.
+    """
+    if labels.ratings is None:
+        return session
+    table = merge_ratings(session.trials, labels.ratings, session.subject, fields, path)
+    return dataclasses.replace(session, trials=table)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from biosig.config.trials import RatingsTable
-from biosig.errors import DataError
+from biosig.errors import ConfigError, DataError
 from biosig.session import CONDITION
 from biosig.trials.sheets import read_sheet, require_columns, subject_mask
 
@@ -26,21 +26,30 @@ def merge_ratings(
 ) -> pd.DataFrame:
     """``trials`` with the columns ``spec.columns`` of the subject's rows of the ratings table.
 
+    With ``spec.match`` only the rows whose match columns equal the file's
+    ``fields`` are used (cells and fields compared as text, ignoring case and
+    spaces, or as numbers: ``"01"`` equals ``1``).
+
     Raises
     ------
     ConfigError
-        A missing file or column (naming them).
+        A missing file or column, or a ``match`` field the path did not
+        capture (naming them).
     DataError
-        The subject is not in the table, trials of the recording have no row,
+        The subject is not in the table, no row matches the file's fields,
+        trials of the recording have no row,
         a trial has two rows, or a cell is not numeric; each naming the
         table, the subject and the trials or cells.
     """
     table = read_sheet(spec.path, spec.sheet)
     table.columns = [str(c).strip() for c in table.columns]
-    require_columns(table, [spec.subject_column, spec.trial_column, *spec.columns], spec.path, "labels.ratings")
+    keys = [spec.subject_column, spec.trial_column, *spec.match.values(), *spec.columns]
+    require_columns(table, keys, spec.path, "labels.ratings")
     ident = str(fields.get("subject") or subject)
     where = f"{spec.path} (subject {ident}, for {path})"
     rows = table[subject_mask(table[spec.subject_column], ident, spec.path, spec.subject_column)]
+    for field, column in spec.match.items():
+        rows = _matching(rows, column, field, fields, where, path)
     numbers = pd.to_numeric(rows[spec.trial_column], errors="coerce")
     if numbers.isna().any() or (numbers % 1 != 0).any():
         bad = rows.loc[numbers.isna() | (numbers % 1 != 0), spec.trial_column].tolist()
@@ -69,3 +78,29 @@ def merge_ratings(
             )
         out[column] = values.to_numpy(dtype=float)
     return out
+
+
+def _matching(
+    rows: pd.DataFrame, column: str, field: str, fields: Mapping[str, str], where: str, path: Path
+) -> pd.DataFrame:
+    """The ``rows`` whose ``column`` equals the file's ``field`` (see :func:`merge_ratings`)."""
+    if field not in fields:
+        raise ConfigError(
+            f"labels.ratings.match: no field {field!r} was captured from {path} (its fields are {sorted(fields)})"
+        )
+    wanted = _cell_key(fields[field])
+    hits = rows[column].map(_cell_key) == wanted
+    if not hits.any():
+        present = sorted({str(c).strip() for c in rows[column].dropna()})
+        raise DataError(f"{where}: no rows with {column} = {fields[field]!r}; the subject's rows have {present}")
+    return rows[hits]
+
+
+def _cell_key(cell: object) -> str:
+    """A cell or field as compared by ``match``: a number's value (``"01"``, ``1``, ``1.0``), else lower-case text."""
+    text = "" if pd.isna(cell) else str(cell).strip().lower()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return repr(number)

@@ -70,3 +70,13 @@ def test_runs_filter_identity_and_no_match(bids_root):
     assert {"participants.tsv", "sub-00/eeg/sub-00_task-arithmetic_run-2_events.tsv"} <= names
     with pytest.raises(ConfigError, match="task=nothing"):
         sources_from_config(_config(bids_root, source={"task": "nothing"}), bids_root)
+
+
+def test_ratings_follow_the_trials_of_the_joined_runs(bids_root, tmp_path):
+    table = tmp_path / "ratings.tsv"
+    table.write_text("participant\ttrial\tarousal\nsub-01\t1\t2.5\nsub-01\t2\t6.5\n")
+    ratings = {"path": str(table), "subject_column": "participant", "columns": ["arousal"]}
+    config = _config(bids_root, source={"subjects": ["01"]}, trials={"from": "events", "event_id": {"mark": "mark"}, "tmax": 2.0},
+                     labels={"ratings": ratings})  # fmt: skip
+    (source,) = sources_from_config(config, bids_root)
+    assert source().trials["arousal"].tolist() == [2.5, 6.5]  # run 2's event is the subject's trial 2

@@ -1,4 +1,4 @@
-"""``source.kind: files``: pattern fields, subjects of several files joined on one clock, errors.
+"""``source.kind: files``: pattern fields, subjects of several files joined on one clock, their ratings, errors.
 
 Real recordings: PhysioNet eegmat (Zyma et al. 2019, ODC-By 1.0), Subject00/01,
 file 1 = rest (182 s), file 2 = mental arithmetic (62 s), 500 Hz.
@@ -121,3 +121,27 @@ def test_a_subject_whose_files_differ_in_channels_or_rate_is_an_error_naming_the
     _fif(second, ["Cz", "Pz"])
     session = source()
     assert session.eeg.n_times == 400 and session.eeg.ch_names == ["Cz", "Pz"]
+
+
+def test_ratings_number_a_subjects_trials_over_its_files_or_per_file_with_match(shared_data, tmp_path):
+    root = shared_data / "physionet-eegmat"
+    sections = {"trials": {"from": "recording"}, "labels": {"from_field": "session"}}
+    joined = tmp_path / "joined.csv"
+    joined.write_text("subject,trial,valence\n00,1,3\n00,2,7\n01,1,4\n01,2,6\n")
+    sections["labels"]["ratings"] = {"path": str(joined), "columns": ["valence"]}
+    first, second = (source() for source in _sources(root, **sections))
+    assert first.trials["valence"].tolist() == [3.0, 7.0]  # the arithmetic file's trial is the subject's trial 2
+    assert second.trials["valence"].tolist() == [4.0, 6.0]
+
+    per_file = tmp_path / "per_file.csv"
+    per_file.write_text("subject,Session,trial,valence\n0,1,1,2\n0,02,1,8\n1,1,1,5\n1,2,1,9\n")
+    sections["labels"]["ratings"] = {"path": str(per_file), "columns": ["valence"], "match": {"session": "Session"}}
+    assert _sources(root, **sections)[0]().trials["valence"].tolist() == [2.0, 8.0]  # "02" is session 2
+
+    per_file.write_text("subject,Session,trial,valence\n0,1,1,2\n0,3,1,8\n")
+    with pytest.raises(DataError, match=r"no rows with Session = '2'.*\['1', '3'\]") as caught:
+        _sources(root, **sections)[0]()
+    assert "Subject00_2.edf" in str(caught.value)
+    sections["labels"]["ratings"]["match"] = {"run": "Session"}
+    with pytest.raises(ConfigError, match=r"no field 'run' was captured from .*Subject00_1\.edf"):
+        _sources(root, **sections)[0]()
