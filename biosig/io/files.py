@@ -176,22 +176,26 @@ def _read_edf(path: Path) -> mne.io.BaseRaw:
         raw = mne.io.read_raw_edf(path, preload=True, infer_types=True, verbose="error")
     except (ValueError, OSError, RuntimeError) as exc:
         raise DataError(f"{path}: cannot read EDF ({exc})") from exc
-    raw = _drop_export_padding(raw)
+    raw = drop_export_padding(raw)
     raw.set_montage(standard_montage(), on_missing="warn")
     return raw
 
 
-def _drop_export_padding(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
-    """Crop the edge padding EDF export appends to fill the last data record (marked BAD_ACQ_SKIP)."""
+def drop_export_padding(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+    """Crop the edge padding EDF export appends to fill the last data record (marked BAD_ACQ_SKIP).
+
+    ``raw`` is cropped in place and returned. Every BAD_ACQ_SKIP annotation
+    that ends at the last sample goes with it (mne-bids, reading a BIDS copy
+    of such a file, holds the mark twice: the file's and ``events.tsv``'s).
+    """
     period = 1.0 / raw.info["sfreq"]
     ann = raw.annotations
     starts = ann.onset - raw.first_time
     at_end = (ann.description == "BAD_ACQ_SKIP") & (np.abs(starts + ann.duration - raw.n_times * period) < period)
     if not at_end.any():
         return raw
-    index = int(np.flatnonzero(at_end)[0])
-    start = float(starts[index])
-    raw.annotations.delete(index)
+    start = float(starts[at_end].min())
+    raw.annotations.delete(np.flatnonzero(at_end))
     return raw.crop(tmax=start, include_tmax=False)
 
 

@@ -31,7 +31,7 @@ import mne
 from biosig.errors import BiosigError, DataError
 from biosig.io.channels import MODALITY_TYPES, ChannelPlan, plan_channels, set_standard_montage, si_factor
 from biosig.io.edf_header import check_edf, edf_units, rate_notes
-from biosig.io.files import _drop_export_padding
+from biosig.io.files import drop_export_padding
 
 #: File suffix -> format name, for the files :func:`read_mne` reads.
 MNE_FORMATS: dict[str, str] = {
@@ -109,7 +109,7 @@ def read_mne(
         raise DataError(f"{path}: cannot read {fmt} ({type(exc).__name__}: {exc})") from exc
     notes += [f"{path.name}: {w.message}" for w in caught]
     if is_edf:
-        raw = _drop_export_padding(raw)
+        raw = drop_export_padding(raw)
 
     plan = plan_channels(raw.ch_names, raw.get_channel_types(), channel_types, source=str(path))
     notes += plan.warnings

@@ -27,6 +27,7 @@ import pandas as pd
 from biosig.config import LabelsConfig, RunConfig, TrialsConfig
 from biosig.errors import BiosigError, ConfigError, DataError
 from biosig.io.channels import plan_channels
+from biosig.io.files import drop_export_padding
 from biosig.io.mne_formats import MNE_FORMATS, split_by_modality
 from biosig.io.trials import build_session
 from biosig.session import Session
@@ -155,10 +156,13 @@ def _read_raw(bids_path: mne_bids.BIDSPath) -> tuple[mne.io.BaseRaw, list[str]]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             raw = mne_bids.read_raw_bids(bids_path, verbose=False)
+            raw.load_data(verbose="error")
     except BiosigError:
         raise
     except Exception as exc:  # untrusted dataset: any failure inside the reader is bad data, not a bug of ours
         raise DataError(f"{bids_path.fpath}: cannot read the BIDS recording ({type(exc).__name__}: {exc})") from exc
+    if str(bids_path.extension).lower() in (".edf", ".bdf"):
+        raw = drop_export_padding(raw)  # as the files kind does (biosig.io.mne_formats)
     return raw, [f"{bids_path.basename}: {w.message}" for w in caught]
 
 

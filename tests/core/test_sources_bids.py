@@ -80,3 +80,20 @@ def test_ratings_follow_the_trials_of_the_joined_runs(bids_root, tmp_path):
                      labels={"ratings": ratings})  # fmt: skip
     (source,) = sources_from_config(config, bids_root)
     assert source().trials["arousal"].tolist() == [2.5, 6.5]  # run 2's event is the subject's trial 2
+
+
+def test_edf_export_padding_is_cropped_as_the_files_kind_does(tmp_path):
+    # 37 samples short of a whole second: MNE's EDF export pads the last record (BAD_ACQ_SKIP), which
+    # mne-bids copies into events.tsv and reads back twice.
+    info = mne.create_info(["Fz", "Cz", "Pz"], 256.0, "eeg")
+    data = np.random.default_rng(3).normal(0, 1e-5, (3, 256 * 10 - 37))
+    mne.io.RawArray(data, info, verbose="error").export(tmp_path / "x_raw.edf", fmt="edf", verbose="error")
+    edf = mne.io.read_raw_edf(tmp_path / "x_raw.edf", verbose="error")
+    assert edf.n_times == 2560 and list(edf.annotations.description) == ["BAD_ACQ_SKIP"]
+    edf.info["line_freq"] = 50.0
+    root = tmp_path / "bids"
+    mne_bids.write_raw_bids(edf, mne_bids.BIDSPath(subject="01", task="rest", datatype="eeg", root=root), verbose=False)
+    (source,) = sources_from_config(_config(root, source={"task": "rest"}), root)
+    session = source()
+    assert session.eeg.n_times == data.shape[1] and "BAD_ACQ_SKIP" not in session.eeg.annotations.description
+    np.testing.assert_allclose(session.eeg.get_data(), data, atol=1e-8)  # EDF's 16-bit resolution
