@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from rich.progress import (
 )
 
 from biosig import __version__
-from biosig.cohort import run_cohort, sources_from_config, uses_cohort_cache
+from biosig.cohort import SessionSource, run_cohort, sources_from_config, uses_cohort_cache
 from biosig.cohort_summary import results_account
 from biosig.config import EvaluationConfig, ModelSpec, RunConfig
 from biosig.errors import DataError
@@ -117,9 +117,10 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
     result = RunResult(out, metrics)
     features = first = trials = None
     skipped: list[str] = []
+    sources = sources_from_config(config, out / "data")  # made once: listing a source may read file indexes
     if config.feature_models:
         feature_metrics, predictions, feature_info, features, first = _feature_models(
-            config, out, console, timings, skipped
+            config, out, sources, console, timings, skipped
         )
         trials = _feature_trials(features, config)
         metrics.update(feature_metrics)
@@ -129,7 +130,7 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
         figures = _write_figures(features, feature_metrics, first, config, out)
         timings["figures"] = time.perf_counter() - t0
     if config.deep_models:
-        deep_info = _deep_models(config, out, console, timings, metrics, frames, result, on_inputs, skipped)
+        deep_info = _deep_models(config, sources, console, timings, metrics, frames, result, on_inputs, skipped)
         info["deep_models"] = deep_info
         if trials is None and result.inputs:
             meta = next(iter(result.inputs[0][1].values())).meta
@@ -154,14 +155,18 @@ def run_models(config: RunConfig, console: Console | None = None, on_inputs: Inp
 
 
 def _feature_models(
-    config: RunConfig, out: Path, console: Console, timings: dict[str, float], skipped: list[str]
+    config: RunConfig,
+    out: Path,
+    sources: Sequence[SessionSource],
+    console: Console,
+    timings: dict[str, float],
+    skipped: list[str],
 ) -> tuple:
     """The feature baseline on every seed: ``(metrics, predictions, run-info part, features, first session result)``.
 
     What it skips on this cohort (targets without labels, protocols it cannot run) is appended to ``skipped``.
     """
     truths: dict[str, dict] = {}
-    sources = sources_from_config(config, out / "data")  # made once: listing a source may read file indexes
     verb = "generate" if config.source.kind == "synthetic" else "read"
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
@@ -216,7 +221,7 @@ def _feature_models(
 
 def _deep_models(
     config: RunConfig,
-    out: Path,
+    sources: Sequence[SessionSource],
     console: Console,
     timings: dict[str, float],
     metrics: dict,
@@ -235,7 +240,6 @@ def _deep_models(
     for windows, group in windows_groups(config.deep_models):
         names = ", ".join(s.name for s in group)
         t0 = time.perf_counter()
-        sources = sources_from_config(config, out / "data")
         with RunProgress(console) as progress:
             progress.start("subjects", f"subjects: load and cut windows for {names}", len(sources))
 
