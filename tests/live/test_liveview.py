@@ -114,7 +114,9 @@ class FakePipeline:
         for k in range(int(self.backlog_s * self.rate), 0, -1):
             self._push_window(t0 - k * dt, -k * dt)
         k = 0
-        while not self._stop.wait(dt):
+        # On a fixed schedule (window k due at t0 + (k + 1) dt), so that a loaded machine's late
+        # wake-ups do not lower the rate the view measures.
+        while not self._stop.wait(max(0.0, t0 + (k + 1) * dt - pylsl.local_clock())):
             now = pylsl.local_clock()
             self._push_window(now, now - t0)
             if k == 3:
