@@ -224,7 +224,9 @@ def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             return fh.read().rpartition(b")")[2].split()[0] != b"Z"
-    except OSError:  # no /proc here
+    except ProcessLookupError:  # it ended between the open and the read
+        return False
+    except OSError:  # no /proc here (or it ended before the open: the next check sees that)
         return True
 
 
