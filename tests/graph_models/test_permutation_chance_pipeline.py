@@ -20,7 +20,8 @@ def _cohort(seed: int = 0, n_subjects: int = 3, n_trials: int = 10, per_trial: i
     rng = np.random.default_rng(seed)
     subjects = np.repeat([f"S{i:02d}" for i in range(1, n_subjects + 1)], n_trials * per_trial)
     trials = np.tile(np.repeat(np.arange(1, n_trials + 1), per_trial), n_subjects)
-    trial_rating = {(s, t): rng.choice([2.0, 4.0]) for s, t in set(zip(subjects, trials))}
+    # Sorted: a set of str tuples iterates in an order that changes with each process's hash seed.
+    trial_rating = {(s, t): rng.choice([2.0, 4.0]) for s, t in sorted(set(zip(subjects, trials)))}
     ratings = np.array([trial_rating[(s, t)] for s, t in zip(subjects, trials)])
     offsets = {key: rng.normal(size=3) for key in sorted(trial_rating)}
     trial_offset = np.array([offsets[(s, t)] for s, t in zip(subjects, trials)])
