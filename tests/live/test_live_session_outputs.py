@@ -76,9 +76,11 @@ def test_a_source_back_with_another_layout_publishes_layout_changed_then_stops()
     name = "biosig-layout-eeg"
     outlet = eeg_outlet(name, "layout-eeg", EMOTIV)
     live = LiveSession(
-        live_model(kinds=("dgcnn",), filt=LOW_PASS), f"name={name}", dejitter=False, max_lag=None, lost_after=0.5,
+        live_model(kinds=("dgcnn",), filt=LOW_PASS), f"name={name}", dejitter=False, max_lag=None, lost_after=5.0,
         outlet_name="biosig-affect-layout", source_id="affect-layout",
     )  # fmt: skip
+    # lost_after well above the silence before the first push: with 0.5 s a loaded machine could drop the
+    # idle inlet before the test pushed. Deleting the outlet is noticed at once (the connection closes).
     x = (emotiv_raw(seconds=2.0, seed=32).get_data().T * 1e6).astype(np.float32)
     with live:
         markers = open_inlet("biosig-affect-layout-markers")
