@@ -6,6 +6,7 @@ from pathlib import Path
 
 import mne
 import numpy as np
+import xarray as xr
 
 from biosig.montage import standard_montage
 
@@ -40,3 +41,22 @@ def emotiv_raw(seconds: float = 60.0, sfreq: float = 128.0, seed: int = 0, ampli
     raw = mne.io.RawArray(data * amplitude, info, verbose="error")
     raw.set_montage(standard_montage(), verbose="error")
     return raw
+
+
+def trial_grid(n_subjects: int, n_trials: int, per_trial: int) -> tuple[np.ndarray, np.ndarray]:
+    """Subject ids (``S01``...) and trial numbers (1..n_trials) of windows, subject by subject, per_trial windows a trial."""
+    subjects = np.repeat([f"S{i:02d}" for i in range(1, n_subjects + 1)], n_trials * per_trial)
+    trials = np.tile(np.repeat(np.arange(1, n_trials + 1), per_trial), n_subjects)
+    return subjects, trials
+
+
+def feature_windows(
+    de: np.ndarray, subjects: np.ndarray, trials: np.ndarray, per_trial: int, **labels: np.ndarray
+) -> xr.Dataset:
+    """A window-feature dataset as the cohort gives it: ``de`` (window, channel), subject, trial,
+    ``t_start`` (0, 1, ... s within each trial) and one variable per label, each of shape (window,)."""
+    t_start = np.tile(np.arange(per_trial, dtype=float), len(trials) // per_trial)
+    return xr.Dataset({
+        "de": (("window", "channel"), de), "subject": ("window", subjects), "trial": ("window", trials),
+        "t_start": ("window", t_start), **{name: ("window", values) for name, values in labels.items()},
+    })  # fmt: skip

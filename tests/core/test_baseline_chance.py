@@ -25,6 +25,7 @@ from biosig.evaluation.baseline import (
 from biosig.evaluation.chance import permutation_chance
 from biosig.evaluation.metrics import classification_scores
 from biosig.features.extract import feature_matrix
+from tests.helpers import feature_windows, trial_grid
 
 
 def test_chance_reference_draws_the_training_class_frequencies() -> None:
@@ -46,22 +47,12 @@ def test_chance_reference_draws_the_training_class_frequencies() -> None:
 def _windows(seed: int = 0, n_subjects: int = 3, n_trials: int = 10, per_trial: int = 3) -> xr.Dataset:
     """Windows of rated trials whose features follow the ratings, with a few NaN features (imputed)."""
     rng = np.random.default_rng(seed)
-    subjects = np.repeat([f"S{i:02d}" for i in range(1, n_subjects + 1)], n_trials * per_trial)
-    trials = np.tile(np.repeat(np.arange(1, n_trials + 1), per_trial), n_subjects)
+    subjects, trials = trial_grid(n_subjects, n_trials, per_trial)
     trial_rating = {key: float(rng.integers(1, 6)) for key in sorted(set(zip(subjects, trials)))}
     ratings = np.array([trial_rating[key] for key in zip(subjects, trials)])
     de = rng.normal(size=(len(ratings), 4)) + 0.8 * ratings[:, None]
     de[rng.uniform(size=de.shape) < 0.05] = np.nan
-    return xr.Dataset(
-        {
-            "de": (("window", "channel"), de),
-            "subject": ("window", subjects),
-            "trial": ("window", trials),
-            "t_start": ("window", np.tile(np.arange(per_trial, dtype=float), n_subjects * n_trials)),
-            "valence": ("window", ratings),
-            "arousal": ("window", ratings[::-1].copy()),
-        }
-    )
+    return feature_windows(de, subjects, trials, per_trial, valence=ratings, arousal=ratings[::-1].copy())
 
 
 def test_fit_fold_shares_the_scaling_and_equals_one_pipeline_per_label_set() -> None:

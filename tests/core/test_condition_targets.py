@@ -2,33 +2,24 @@
 
 import numpy as np
 import pytest
-import xarray as xr
 from sklearn.metrics import roc_auc_score
 
 from biosig.config import EvaluationConfig
 from biosig.evaluation.baseline import evaluate_cohort
 from biosig.evaluation.targets import condition_classes, condition_task, protocol_skip, target_tasks
+from tests.helpers import feature_windows, trial_grid
 
 
 def _cohort(conditions=("arithmetic", "rest"), n_subjects=3, n_trials=12, per_trial=3, effect=3.0, seed=0):
     """Windows whose features shift with the trial's condition (``effect`` SDs per class index), plus NaN valence."""
     rng = np.random.default_rng(seed)
-    subjects = np.repeat([f"S{i:02d}" for i in range(1, n_subjects + 1)], n_trials * per_trial)
-    trials = np.tile(np.repeat(np.arange(1, n_trials + 1), per_trial), n_subjects)
+    subjects, trials = trial_grid(n_subjects, n_trials, per_trial)
     # Conditions cycle over the trials, so every subject has n_trials / n_conditions of each.
     index = (trials - 1) % len(conditions)
     names = np.array(conditions, dtype=object)[index]
     de = rng.normal(size=(len(trials), 4)) + effect * index[:, None]
-    return xr.Dataset(
-        {
-            "de": (("window", "channel"), de),
-            "subject": ("window", subjects),
-            "trial": ("window", trials),
-            "t_start": ("window", np.tile(np.arange(per_trial, dtype=float), n_subjects * n_trials)),
-            "valence": ("window", np.full(len(trials), np.nan)),
-            "condition": ("window", names.astype(str)),
-        }
-    )
+    valence = np.full(len(trials), np.nan)
+    return feature_windows(de, subjects, trials, per_trial, valence=valence, condition=names.astype(str))
 
 
 def _cfg(**kw) -> EvaluationConfig:

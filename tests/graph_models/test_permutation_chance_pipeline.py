@@ -9,6 +9,7 @@ from biosig.evaluation.baseline import evaluate_cohort
 from biosig.evaluation.chance import shuffle_trial_labels
 from biosig.evaluation.trial_folds import trial_fold_splits
 from graphs.training.folds import shared_trial_folds
+from tests.helpers import feature_windows, trial_grid
 
 
 def _cohort(seed: int = 0, n_subjects: int = 3, n_trials: int = 10, per_trial: int = 3, effect: float = 4.0) -> xr.Dataset:
@@ -18,23 +19,14 @@ def _cohort(seed: int = 0, n_subjects: int = 3, n_trials: int = 10, per_trial: i
     where window-level shuffling would find structure; trial-level shuffling must not.
     """
     rng = np.random.default_rng(seed)
-    subjects = np.repeat([f"S{i:02d}" for i in range(1, n_subjects + 1)], n_trials * per_trial)
-    trials = np.tile(np.repeat(np.arange(1, n_trials + 1), per_trial), n_subjects)
+    subjects, trials = trial_grid(n_subjects, n_trials, per_trial)
     # Sorted: a set of str tuples iterates in an order that changes with each process's hash seed.
     trial_rating = {(s, t): rng.choice([2.0, 4.0]) for s, t in sorted(set(zip(subjects, trials)))}
     ratings = np.array([trial_rating[(s, t)] for s, t in zip(subjects, trials)])
     offsets = {key: rng.normal(size=3) for key in sorted(trial_rating)}
     trial_offset = np.array([offsets[(s, t)] for s, t in zip(subjects, trials)])
     de = rng.normal(size=(len(ratings), 3)) + trial_offset + effect * (ratings > 3)[:, None]
-    return xr.Dataset(
-        {
-            "de": (("window", "channel"), de),
-            "subject": ("window", subjects),
-            "trial": ("window", trials),
-            "t_start": ("window", np.tile(np.arange(per_trial, dtype=float), n_subjects * n_trials)),
-            "valence": ("window", ratings),
-        }
-    )
+    return feature_windows(de, subjects, trials, per_trial, valence=ratings)
 
 
 def _chance(features: xr.Dataset, permutations: int = 19) -> dict:
