@@ -82,7 +82,6 @@ class BidsSource:
     def __call__(self) -> Session:
         parts = []
         by_file = ratings_by_file(self.labels)
-        subject: dict[str, str] = {}
         for path in self.recordings:
             bids_path = mne_bids.get_bids_path_from_fname(path)
             bids_path.update(root=self.root)
@@ -90,11 +89,10 @@ class BidsSource:
             session = session_from_raw(self.subject, raw, path, "bids")
             session.info["warnings"] += notes
             fields = {k: str(v) for k, v in bids_path.entities.items() if v is not None}
-            subject = {k: v for k, v in fields.items() if k == "subject"}
             parts.append((path, apply_trials(session, self.trials, self.labels, fields, path, ratings=by_file)))
         session = concatenate_sessions(self.subject, parts, "bids")
         session.info["participant"] = _participant(self.root, self.subject)
-        return session if by_file else apply_ratings(session, self.labels, subject, self.recordings[0])
+        return session if by_file else apply_ratings(session, self.labels, self.recordings[0])
 
 
 def session_from_raw(subject: str, raw: mne.io.BaseRaw, path: Path, source: str) -> Session:

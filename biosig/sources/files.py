@@ -77,10 +77,7 @@ class FilesSource:
         session = concatenate_sessions(self.subject, parts, "files")
         for recording, (_, fields) in zip(session.info["recordings"], self.files):
             recording["fields"] = dict(fields)
-        if by_file:
-            return session
-        first, fields = self.files[0]
-        return apply_ratings(session, self.labels, {k: v for k, v in fields if k == "subject"}, first)
+        return session if by_file else apply_ratings(session, self.labels, self.files[0][0])
 
 
 def files_sources(config: RunConfig) -> list[FilesSource]:

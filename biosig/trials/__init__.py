@@ -103,15 +103,15 @@ def ratings_by_file(labels: LabelsConfig) -> bool:
     return labels.ratings is not None and bool(labels.ratings.match)
 
 
-def apply_ratings(session: Session, labels: LabelsConfig, fields: Mapping[str, str], path: Path) -> Session:
+def apply_ratings(session: Session, labels: LabelsConfig, path: Path) -> Session:
     """``session`` with ``labels.ratings`` merged into its trials (numbered 1..n); unchanged without ratings.
 
     For a subject joined from several files
-    (:func:`biosig.sources.concat.concatenate_sessions`): ``fields`` holds the
-    ``subject`` field that names it in the table, ``path`` is for messages.
-    Raises as :func:`biosig.trials.ratings.merge_ratings` does.
+    (:func:`biosig.sources.concat.concatenate_sessions`), named in the table
+    by ``session.subject``; ``path`` is for messages. Raises as
+    :func:`biosig.trials.ratings.merge_ratings` does.
     """
     if labels.ratings is None:
         return session
-    table = merge_ratings(session.trials, labels.ratings, session.subject, fields, path)
+    table = merge_ratings(session.trials, labels.ratings, session.subject, {}, path)
     return dataclasses.replace(session, trials=table)
